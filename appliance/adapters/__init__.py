@@ -1,0 +1,1 @@
+"""Adapters: the only code that touches databases, files and outside programs."""

@@ -1,0 +1,56 @@
+"""Blob index and item pages: which stored blobs exist and which item's pages they are."""
+
+from collections.abc import Iterator
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from appliance.adapters.db.tables import BlobRow, FondsRow, ItemPageRow, ItemRow
+from appliance.domain.blobs import BlobRef
+
+
+class BlobRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, ref: BlobRef) -> None:
+        """Record a blob once; recording the same content again is a no-op."""
+        if self.session.get(BlobRow, ref.sha256) is None:
+            self.session.add(BlobRow(sha256=ref.sha256, sm3=ref.sm3, size=ref.size, media_type=ref.media_type))
+            self.session.flush()
+
+    def get(self, sha256: str) -> BlobRef | None:
+        row = self.session.get(BlobRow, sha256)
+        return None if row is None else BlobRef(row.sha256, row.sm3, row.size, row.media_type)
+
+    def all(self) -> Iterator[BlobRef]:
+        for row in self.session.execute(select(BlobRow).order_by(BlobRow.sha256)).scalars():
+            yield BlobRef(row.sha256, row.sm3, row.size, row.media_type)
+
+    def add_pages(self, item_id: int, digests: list[str]) -> None:
+        start = self.session.scalar(
+            select(func.coalesce(func.max(ItemPageRow.sequence), 0)).where(ItemPageRow.item_id == item_id)
+        )
+        for offset, sha256 in enumerate(digests, start=1):
+            self.session.add(ItemPageRow(item_id=item_id, sequence=start + offset, blob_sha256=sha256))
+        self.session.flush()
+
+    def pages(self, item_id: int) -> list[BlobRef]:
+        query = (
+            select(BlobRow)
+            .join(ItemPageRow, ItemPageRow.blob_sha256 == BlobRow.sha256)
+            .where(ItemPageRow.item_id == item_id)
+            .order_by(ItemPageRow.sequence)
+        )
+        return [BlobRef(row.sha256, row.sm3, row.size, row.media_type) for row in self.session.scalars(query)]
+
+    def page_counts(self, fonds_code: str) -> dict[str, int]:
+        """Stored page count per archival code, for the items of a fonds that have pages."""
+        query = (
+            select(ItemRow.archival_code, func.count(ItemPageRow.sequence))
+            .join(ItemPageRow, ItemPageRow.item_id == ItemRow.id)
+            .join(FondsRow, FondsRow.id == ItemRow.fonds_id)
+            .where(FondsRow.code == fonds_code)
+            .group_by(ItemRow.archival_code)
+        )
+        return dict(self.session.execute(query).all())

@@ -1,0 +1,260 @@
+"""Catalogue repository: fonds, categories, departments, class counters and items."""
+
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import Select, and_, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from appliance.adapters.db.tables import (
+    NO_DEPARTMENT,
+    CategoryRow,
+    ClassCounterRow,
+    DepartmentRow,
+    FondsRow,
+    ItemRow,
+    utc_now,
+)
+from appliance.domain.catalogue import AccessLabel, Fonds, Item, ItemFields, ItemFilter, ItemState, Scheme
+from appliance.domain.codes import ArchivalCode, ClassKey
+
+ITEMS = ItemRow.__table__
+INSERT_CHUNK = 5000
+_ITEM_COLUMNS = (
+    ITEMS.c.id,
+    FondsRow.code.label("fonds"),
+    ITEMS.c.category,
+    ITEMS.c.year,
+    ITEMS.c.retention,
+    ITEMS.c.department,
+    ITEMS.c.item_number,
+    ITEMS.c.title,
+    ITEMS.c.supplied_title,
+    ITEMS.c.date,
+    ITEMS.c.responsible,
+    ITEMS.c.doc_number,
+    ITEMS.c.access_label,
+    ITEMS.c.pages,
+    ITEMS.c.notes,
+    ITEMS.c.state,
+    ITEMS.c.created_at,
+)
+
+# Code order; matches the unique index ix_items_class_number after its leading fonds_id.
+_ORDER = (ITEMS.c.year, ITEMS.c.retention, ITEMS.c.category, ITEMS.c.department, ITEMS.c.item_number)
+
+
+class CatalogueRepository:
+    def __init__(self, session: Session):
+        self.session = session
+        self._fonds_ids: dict[str, int] = {}
+
+    # fonds, categories, departments
+
+    def add_fonds(self, fonds: Fonds) -> None:
+        self.session.add(FondsRow(code=fonds.code, name=fonds.name, scheme=fonds.scheme.value))
+        self.session.flush()
+
+    def get_fonds(self, code: str) -> Fonds | None:
+        row = self.session.scalar(select(FondsRow).where(FondsRow.code == code))
+        return None if row is None else Fonds(row.code, row.name, Scheme(row.scheme))
+
+    def list_fonds(self) -> list[Fonds]:
+        rows = self.session.scalars(select(FondsRow).order_by(FondsRow.code))
+        return [Fonds(row.code, row.name, Scheme(row.scheme)) for row in rows]
+
+    def set_scheme(self, fonds_code: str, scheme: Scheme) -> None:
+        self.session.execute(update(FondsRow).where(FondsRow.code == fonds_code).values(scheme=scheme.value))
+
+    def add_category(self, code: str, name: str) -> None:
+        self.session.add(CategoryRow(code=code, name=name))
+        self.session.flush()
+
+    def categories(self) -> dict[str, str]:
+        return dict(self.session.execute(select(CategoryRow.code, CategoryRow.name).order_by(CategoryRow.code)).all())
+
+    def add_department(self, fonds_code: str, code: str, name: str) -> None:
+        self.session.add(DepartmentRow(fonds_id=self._fonds_id(fonds_code), code=code, name=name))
+        self.session.flush()
+
+    def departments(self, fonds_code: str) -> dict[str, str]:
+        query = (
+            select(DepartmentRow.code, DepartmentRow.name)
+            .where(DepartmentRow.fonds_id == self._fonds_id(fonds_code))
+            .order_by(DepartmentRow.code)
+        )
+        return dict(self.session.execute(query).all())
+
+    # item numbers
+
+    def allocate_item_number(self, key: ClassKey) -> int:
+        """Lock the class counter and return the next number; numbers are never handed out twice."""
+        values = self._counter_key(key)
+        self.session.execute(self._insert(ClassCounterRow).values(**values, last_number=0).on_conflict_do_nothing())
+        where = and_(*(getattr(ClassCounterRow, name) == value for name, value in values.items()))
+        last = self.session.scalar(select(ClassCounterRow.last_number).where(where).with_for_update())
+        self.session.execute(update(ClassCounterRow).where(where).values(last_number=last + 1))
+        return last + 1
+
+    def raise_counters(self, highest: dict[ClassKey, int]) -> None:
+        """Make each class counter at least the highest number imported into it."""
+        for key, number in highest.items():
+            values = self._counter_key(key)
+            statement = self._insert(ClassCounterRow).values(**values, last_number=number)
+            statement = statement.on_conflict_do_update(
+                index_elements=list(values),
+                set_={"last_number": func.max(ClassCounterRow.last_number, number)}
+                if self.session.bind.dialect.name == "sqlite"
+                else {"last_number": func.greatest(ClassCounterRow.last_number, number)},
+            )
+            self.session.execute(statement)
+
+    def existing_numbers(self, key: ClassKey) -> set[int]:
+        query = select(ITEMS.c.item_number).where(*self._class_clause(key))
+        return set(self.session.scalars(query))
+
+    # items
+
+    def add_item(self, code: ArchivalCode, fields: ItemFields, state: ItemState) -> int:
+        result = self.session.execute(ITEMS.insert().values(self._item_values(code, fields, state)))
+        return result.inserted_primary_key[0]
+
+    def add_items(self, rows: Iterable[tuple[ArchivalCode, ItemFields]], state: ItemState) -> int:
+        """Insert many items in chunks; returns how many."""
+        count, chunk = 0, []
+        for code, fields in rows:
+            chunk.append(self._item_values(code, fields, state))
+            if len(chunk) >= INSERT_CHUNK:
+                count += self._insert_chunk(chunk)
+                chunk = []
+        return count + (self._insert_chunk(chunk) if chunk else 0)
+
+    def get_item(self, archival_code: str) -> Item | None:
+        row = self.session.execute(self._item_query().where(ITEMS.c.archival_code == archival_code)).first()
+        return None if row is None else _to_item(row)
+
+    def list_items(self, item_filter: ItemFilter, after: ArchivalCode | None, limit: int) -> list[Item]:
+        """One page in code order, starting after `after` (keyset paging: deep pages stay fast)."""
+        query = self._filtered(item_filter)
+        if after is not None:
+            position = (after.year, after.retention, after.category, after.department or NO_DEPARTMENT,
+                        after.item_number)
+            query = query.where(tuple_(*_ORDER) > position)
+        return [_to_item(row) for row in self.session.execute(query.limit(limit))]
+
+    def iterate_items(self, item_filter: ItemFilter) -> Iterator[Item]:
+        result = self.session.execute(self._filtered(item_filter), execution_options={"yield_per": 2000})
+        for row in result:
+            yield _to_item(row)
+
+    def stored_items(self, fonds_code: str) -> Iterator[tuple[str, Item]]:
+        """(archival code as stored, item built from its parts) for every item of a fonds."""
+        query = self._filtered(ItemFilter(fonds_code)).add_columns(ITEMS.c.archival_code.label("stored_code"))
+        for row in self.session.execute(query, execution_options={"yield_per": 2000}):
+            yield row.stored_code, _to_item(row)
+
+    def count_items(self, fonds_code: str) -> int:
+        query = select(func.count()).select_from(ITEMS).where(ITEMS.c.fonds_id == self._fonds_id(fonds_code))
+        return self.session.scalar(query)
+
+    def class_numbers(self, fonds_code: str) -> Iterator[tuple[ClassKey, int]]:
+        """(class, item number) of every item of a fonds, in class and number order."""
+        query = (
+            select(ITEMS.c.category, ITEMS.c.year, ITEMS.c.retention, ITEMS.c.department, ITEMS.c.item_number)
+            .where(ITEMS.c.fonds_id == self._fonds_id(fonds_code))
+            .order_by(*_ORDER)
+        )
+        for category, year, retention, department, number in self.session.execute(query):
+            yield ClassKey(fonds_code, category, year, retention, department or None), number
+
+    # helpers
+
+    def _fonds_id(self, code: str) -> int:
+        if code not in self._fonds_ids:
+            fonds_id = self.session.scalar(select(FondsRow.id).where(FondsRow.code == code))
+            if fonds_id is None:
+                raise LookupError(code)
+            self._fonds_ids[code] = fonds_id
+        return self._fonds_ids[code]
+
+    def _insert(self, table):
+        insert = postgresql_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        return insert(table)
+
+    def _insert_chunk(self, chunk: list[dict]) -> int:
+        self.session.execute(ITEMS.insert(), chunk)
+        return len(chunk)
+
+    def _counter_key(self, key: ClassKey) -> dict:
+        return {
+            "fonds_id": self._fonds_id(key.fonds),
+            "category": key.category,
+            "year": key.year,
+            "retention": key.retention,
+            "department": key.department or NO_DEPARTMENT,
+        }
+
+    def _class_clause(self, key: ClassKey) -> list:
+        return [
+            ITEMS.c.fonds_id == self._fonds_id(key.fonds),
+            ITEMS.c.year == key.year,
+            ITEMS.c.retention == key.retention,
+            ITEMS.c.category == key.category,
+            ITEMS.c.department == (key.department or NO_DEPARTMENT),
+        ]
+
+    def _item_values(self, code: ArchivalCode, fields: ItemFields, state: ItemState) -> dict:
+        now = utc_now()
+        return {
+            "fonds_id": self._fonds_id(code.fonds),
+            "category": code.category,
+            "year": code.year,
+            "retention": code.retention,
+            "department": code.department or NO_DEPARTMENT,
+            "item_number": code.item_number,
+            "archival_code": code.format(),
+            "doc_number": fields.doc_number,
+            "responsible": fields.responsible,
+            "title": fields.title,
+            "supplied_title": fields.supplied_title,
+            "date": fields.date,
+            "access_label": fields.access_label.value,
+            "pages": fields.pages,
+            "notes": fields.notes,
+            "state": state.value,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def _item_query(self) -> Select:
+        return select(*_ITEM_COLUMNS).join(FondsRow, FondsRow.id == ITEMS.c.fonds_id)
+
+    def _filtered(self, item_filter: ItemFilter) -> Select:
+        query = self._item_query().where(ITEMS.c.fonds_id == self._fonds_id(item_filter.fonds))
+        conditions = {
+            ITEMS.c.year: item_filter.year,
+            ITEMS.c.retention: item_filter.retention,
+            ITEMS.c.category: item_filter.category,
+            ITEMS.c.department: item_filter.department,
+            ITEMS.c.state: item_filter.state.value if item_filter.state else None,
+        }
+        for column, value in conditions.items():
+            if value is not None:
+                query = query.where(column == value)
+        return query.order_by(*_ORDER)
+
+
+def _to_item(row) -> Item:
+    code = ArchivalCode(row.fonds, row.category, row.year, row.retention, row.department or None, row.item_number)
+    fields = ItemFields(
+        title=row.title,
+        date=row.date,
+        responsible=row.responsible,
+        doc_number=row.doc_number,
+        access_label=AccessLabel(row.access_label),
+        pages=row.pages,
+        notes=row.notes,
+        supplied_title=row.supplied_title,
+    )
+    return Item(id=row.id, code=code, fields=fields, state=ItemState(row.state), created_at=row.created_at.isoformat())

@@ -1,0 +1,47 @@
+"""The unit of work: one transaction, the repositories bound to it, commit or roll back."""
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from appliance.adapters.db.audit_repository import AuditRepository
+from appliance.adapters.db.blob_repository import BlobRepository
+from appliance.adapters.db.catalogue_repository import CatalogueRepository
+from appliance.adapters.db.engine import READ_ONLY
+
+
+class SqlAlchemyUnitOfWork:
+    """Use as `with uow:`; nothing is kept unless `commit()` is called inside the block."""
+
+    def __init__(self, session_factory: sessionmaker):
+        self._session_factory = session_factory
+        self.session: Session | None = None
+
+    def __enter__(self) -> "SqlAlchemyUnitOfWork":
+        self.session = self._session_factory()
+        self.catalogue = CatalogueRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        self.blobs = BlobRepository(self.session)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.session.rollback()
+        self.session.close()
+        self.session = None
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+class UnitOfWorkFactory:
+    """Makes units of work; read-only ones do not take SQLite's write lock."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._writer = sessionmaker(bind=engine, expire_on_commit=False)
+        self._reader = sessionmaker(bind=engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+    def __call__(self, read_only: bool = False) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self._reader if read_only else self._writer)

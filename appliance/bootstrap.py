@@ -1,0 +1,44 @@
+"""The one place that builds the engine, the unit-of-work factory and the blob store from the config."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from appliance.adapters.blobstore import BlobStore
+from appliance.adapters.db.engine import build_engine
+from appliance.adapters.db.migrate import current_revision, head_revision, upgrade_to_head
+from appliance.adapters.db.unit_of_work import UnitOfWorkFactory
+from appliance.config import Config, load_config
+from appliance.domain.errors import DanganError
+
+
+class SchemaOutOfDateError(DanganError):
+    code = "schema_out_of_date"
+
+
+@dataclass
+class Appliance:
+    config: Config
+    engine: Engine
+    uow_factory: UnitOfWorkFactory
+    blob_store: BlobStore
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_appliance(config: Config | None = None, migrate: bool = True) -> Appliance:
+    """Wire the appliance; with `migrate`, bring the database schema to the newest revision first."""
+    config = config or load_config()
+    config.home.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(config.database_url, echo=config.database.echo)
+    if migrate:
+        upgrade_to_head(engine)
+    return Appliance(config, engine, UnitOfWorkFactory(engine), BlobStore(config.blob_root))
+
+
+def check_schema(appliance: Appliance) -> None:
+    """Raise SchemaOutOfDateError if the database is not at the newest revision (run `dangan init`)."""
+    current, head = current_revision(appliance.engine), head_revision()
+    if current != head:
+        raise SchemaOutOfDateError(f"database schema is at {current or 'nothing'}, expected {head}: run `dangan init`")

@@ -1,0 +1,1 @@
+"""The `dangan` command line: one module per feature, all registered in main."""

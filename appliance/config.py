@@ -1,0 +1,179 @@
+"""Configuration: one TOML file plus DANGAN_* overrides, read once into frozen dataclasses.
+
+The file is `$DANGAN_CONFIG`, else `/etc/dangan/dangan.toml` if it exists, else built-in defaults.
+Every `DANGAN_<KEY>` or `DANGAN_<SECTION>_<KEY>` variable overrides one key. An unknown or ill-typed
+key, in the file or the environment, stops start-up with a message that names it.
+"""
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from appliance.domain.errors import DanganError
+
+DEFAULT_CONFIG_PATH = Path("/etc/dangan/dangan.toml")
+DEFAULT_HOME = Path("/var/lib/dangan")
+ENV_PREFIX = "DANGAN_"
+ENV_CONFIG = "DANGAN_CONFIG"
+
+
+class ConfigError(DanganError):
+    code = "config"
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = ""  # empty: SQLite at <home>/dangan.sqlite3
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    bind: str = "127.0.0.1:8000"
+    workers: int = 2
+    timeout: int = 60
+
+
+@dataclass(frozen=True)
+class CatalogueConfig:
+    default_access_label: str = "内部"
+    page_size: int = 50
+
+
+@dataclass(frozen=True)
+class Config:
+    home: Path = DEFAULT_HOME
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    catalogue: CatalogueConfig = field(default_factory=CatalogueConfig)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.home / 'dangan.sqlite3'}"
+
+    @property
+    def blob_root(self) -> Path:
+        return self.home / "blobs"
+
+
+def load_config(environ: typing.Mapping[str, str] | None = None) -> Config:
+    """Read the file and the environment once; raises ConfigError naming the bad key."""
+    environ = os.environ if environ is None else environ
+    raw = _read_file(_config_path(environ))
+    _apply_environment(raw, environ)
+    return _build(Config, raw, "")
+
+
+def _config_path(environ) -> Path | None:
+    if environ.get(ENV_CONFIG):
+        path = Path(environ[ENV_CONFIG])
+        if not path.is_file():
+            raise ConfigError(f"{ENV_CONFIG} names {path}, which is not a readable file")
+        return path
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+
+
+def _read_file(path: Path | None) -> dict:
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None
+
+
+def _apply_environment(raw: dict, environ) -> None:
+    for name, text in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_CONFIG:
+            continue
+        section, key = _locate_env_key(name)
+        target = raw.setdefault(section, {}) if section else raw
+        if not isinstance(target, dict):
+            raise ConfigError(f"{section} in the config file must be a table")
+        target[key] = _EnvText(text, name)
+
+
+def _locate_env_key(name: str) -> tuple[str | None, str]:
+    rest = name[len(ENV_PREFIX) :].lower()
+    for config_field in dataclasses.fields(Config):
+        if rest == config_field.name and not dataclasses.is_dataclass(config_field.type):
+            return None, rest
+        if dataclasses.is_dataclass(config_field.type) and rest.startswith(config_field.name + "_"):
+            key = rest[len(config_field.name) + 1 :]
+            if key in {f.name for f in dataclasses.fields(config_field.type)}:
+                return config_field.name, key
+    raise ConfigError(f"unknown setting {name} in the environment")
+
+
+class _EnvText(str):
+    """A value that came from the environment as text; converted to the key's type when built."""
+
+    def __new__(cls, text: str, variable: str):
+        value = super().__new__(cls, text)
+        value.variable = variable
+        return value
+
+
+def _build(cls, raw, prefix: str):
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'the config'} must be a table")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"unknown setting {prefix}{key}")
+    values = {}
+    for name, config_field in known.items():
+        if name not in raw:
+            continue
+        if dataclasses.is_dataclass(config_field.type):
+            values[name] = _build(config_field.type, raw[name], f"{prefix}{name}.")
+        else:
+            values[name] = _convert(raw[name], config_field.type, f"{prefix}{name}")
+    return cls(**values)
+
+
+def _convert(value, wanted, key: str):
+    wanted = _plain_type(wanted)
+    where = f"{value.variable} ({key})" if isinstance(value, _EnvText) else key
+    if isinstance(value, _EnvText):
+        value = _from_text(str(value), wanted, where)
+    if wanted is Path and isinstance(value, str) and value:
+        return Path(value)
+    if wanted is int and isinstance(value, bool):
+        raise ConfigError(f"{where} must be a whole number, not {value!r}")
+    if not isinstance(value, wanted):
+        raise ConfigError(f"{where} must be {_type_word(wanted)}, not {value!r}")
+    return value
+
+
+def _from_text(text: str, wanted, where: str):
+    if wanted is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{where} must be a whole number, not {text!r}") from None
+    if wanted is bool:
+        lowered = text.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{where} must be true or false, not {text!r}")
+    return text
+
+
+def _plain_type(annotation):
+    if isinstance(annotation, types.UnionType):
+        return next(arg for arg in typing.get_args(annotation) if arg is not type(None))
+    return annotation
+
+
+def _type_word(wanted) -> str:
+    return {int: "a whole number", bool: "true or false", str: "text", Path: "a path"}.get(wanted, str(wanted))

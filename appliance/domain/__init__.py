@@ -1,0 +1,1 @@
+"""The archival domain: plain Python, no framework imports."""

@@ -1,0 +1,86 @@
+"""Items (件): register one with the next free number, attach its pages, read it back."""
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from appliance.domain.actors import Actor
+from appliance.domain.audit import AuditEvent
+from appliance.domain.blobs import BlobRef
+from appliance.domain.catalogue import Item, ItemFields, ItemFilter, ItemState, check_class_fits_scheme
+from appliance.domain.codes import ArchivalCode, ClassKey, parse_archival_code
+from appliance.domain.errors import InvalidInputError, NotFoundError
+from appliance.domain.retention import parse_retention
+from appliance.services.audit import record
+from appliance.services.fonds import require_fonds
+
+
+@dataclass(frozen=True)
+class ItemView:
+    item: Item
+    pages: list[BlobRef]
+    history: list[AuditEvent]
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    items: list[Item]
+    next_after: ArchivalCode | None
+
+
+def add_item(uow_factory, blob_store, actor: Actor, key: ClassKey, fields: ItemFields,
+             page_files: list[Path] = ()) -> Item:
+    """File a new item in its class with the next item number; page files go to the blob store first.
+
+    Raises InvalidInputError for a class that breaks the fonds' scheme or names an unknown
+    category or department, NotFoundError for an unknown fonds, OSError for an unreadable page.
+    """
+    key = ClassKey(key.fonds.upper(), key.category.upper(), key.year, parse_retention(key.retention).code,
+                   key.department.upper() if key.department else None)
+    if page_files:
+        if fields.pages not in (0, len(page_files)):
+            raise InvalidInputError(f"页数 says {fields.pages} but {len(page_files)} page files were given")
+        fields = replace(fields, pages=len(page_files))
+    stored = [blob_store.put_file(Path(path)) for path in page_files]
+    with uow_factory() as uow:
+        check_class(uow, key)
+        code = key.code_for(uow.catalogue.allocate_item_number(key))
+        item_id = uow.catalogue.add_item(code, fields, ItemState.INTAKE)
+        for ref in stored:
+            uow.blobs.add(ref)
+        uow.blobs.add_pages(item_id, [ref.sha256 for ref in stored])
+        details = {"title": fields.title, "date": fields.date, "pages": [ref.sha256 for ref in stored]}
+        record(uow, actor, "item.create", "item", code.format(), details)
+        uow.commit()
+        return uow.catalogue.get_item(code.format())
+
+
+def check_class(uow, key: ClassKey) -> None:
+    """Raise if the class does not fit its fonds' scheme or names an unknown category or department."""
+    fonds = require_fonds(uow, key.fonds)
+    check_class_fits_scheme(key, fonds.scheme)
+    if key.category not in uow.catalogue.categories():
+        raise InvalidInputError(f"unknown category {key.category}; add it with `dangan category add`")
+    if key.department and key.department not in uow.catalogue.departments(fonds.code):
+        raise InvalidInputError(
+            f"unknown department {key.department} in fonds {fonds.code}; add it with `dangan department add`"
+        )
+
+
+def show_item(uow_factory, archival_code: str) -> ItemView:
+    """An item with its pages and its audit history; raises NotFoundError or InvalidInputError."""
+    code = parse_archival_code(archival_code).format()
+    with uow_factory(read_only=True) as uow:
+        item = uow.catalogue.get_item(code)
+        if item is None:
+            raise NotFoundError(f"no item {code}")
+        return ItemView(item, uow.blobs.pages(item.id), uow.audit.events_for("item", code))
+
+
+def list_items(uow_factory, item_filter: ItemFilter, after: str | None = None, limit: int = 50) -> ItemPage:
+    """One page of items in code order; pass the page's `next_after` to get the next."""
+    after_code = parse_archival_code(after) if after else None
+    with uow_factory(read_only=True) as uow:
+        require_fonds(uow, item_filter.fonds)
+        items = uow.catalogue.list_items(item_filter, after_code, limit + 1)
+    next_after = items[limit - 1].code if len(items) > limit else None
+    return ItemPage(items[:limit], next_after)

@@ -1,0 +1,1 @@
+"""Server-rendered console: one blueprint per feature."""

@@ -1,0 +1,38 @@
+"""Domain errors to HTTP, in one place: JSON for the API, an HTML page for the console."""
+
+from flask import Flask, jsonify, render_template, request
+
+from appliance.domain.errors import (
+    ConflictError,
+    DanganError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+)
+
+STATUS = (
+    (NotFoundError, 404),
+    (ForbiddenError, 403),
+    (ConflictError, 409),
+    (InvalidInputError, 422),
+)
+
+
+def status_for(error: DanganError) -> int:
+    return next((status for kind, status in STATUS if isinstance(error, kind)), 500)
+
+
+def error_response(code: str, message: str, status: int):
+    if request.path.startswith("/api/"):
+        return jsonify({"error": code, "message": message}), status
+    return render_template("console/error.html", status=status, message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(DanganError)
+    def handle_domain_error(error: DanganError):
+        return error_response(error.code, str(error), status_for(error))
+
+    @app.errorhandler(404)
+    def handle_not_found(_error):
+        return error_response("not_found", "no such page", 404)
