@@ -15,6 +15,8 @@ from appliance.domain.catalogue_table import DANGEROUS_PREFIXES, Formula, neutra
 from appliance.domain.errors import InvalidInputError
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+# Large enough that an oversized cell reaches the row check, which names its row and column.
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
 FORMATS = ("xlsx", "csv")
 
 
@@ -28,8 +30,8 @@ def table_format(path: Path) -> str:
 def read_rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, list]]:
     """Yield (row number from 1, raw cells); raises InvalidInputError for a file that cannot be read."""
     path = Path(path)
-    kind = table_format(path)
     _check_readable(path)
+    kind = table_format(path)
     return _read_xlsx(path) if kind == "xlsx" else _read_csv(path, encoding)
 
 
@@ -66,6 +68,7 @@ def _xlsx_value(cell):
 
 def _read_csv(path: Path, encoding: str | None) -> Iterator[tuple[int, list]]:
     text = _decode(path, encoding)
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         for number, row in enumerate(reader, start=1):

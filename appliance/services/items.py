@@ -29,10 +29,10 @@ class ItemPage:
 
 def add_item(uow_factory, blob_store, actor: Actor, key: ClassKey, fields: ItemFields,
              page_files: list[Path] = ()) -> Item:
-    """File a new item in its class with the next item number; page files go to the blob store first.
+    """File a new item in its class with the next item number, its pages stored before the commit.
 
     Raises InvalidInputError for a class that breaks the fonds' scheme or names an unknown
-    category or department, NotFoundError for an unknown fonds, OSError for an unreadable page.
+    category or department, NotFoundError for an unknown fonds, or a page that is not a file.
     """
     key = ClassKey(key.fonds.upper(), key.category.upper(), key.year, parse_retention(key.retention).code,
                    key.department.upper() if key.department else None)
@@ -40,9 +40,10 @@ def add_item(uow_factory, blob_store, actor: Actor, key: ClassKey, fields: ItemF
         if fields.pages not in (0, len(page_files)):
             raise InvalidInputError(f"页数 says {fields.pages} but {len(page_files)} page files were given")
         fields = replace(fields, pages=len(page_files))
-    stored = [blob_store.put_file(Path(path)) for path in page_files]
+    pages = [_page_file(Path(path)) for path in page_files]
     with uow_factory() as uow:
         check_class(uow, key)
+        stored = [blob_store.put_file(path) for path in pages]  # durable before the commit that names them
         code = key.code_for(uow.catalogue.allocate_item_number(key))
         item_id = uow.catalogue.add_item(code, fields, ItemState.INTAKE)
         for ref in stored:
@@ -52,6 +53,14 @@ def add_item(uow_factory, blob_store, actor: Actor, key: ClassKey, fields: ItemF
         record(uow, actor, "item.create", "item", code.format(), details)
         uow.commit()
         return uow.catalogue.get_item(code.format())
+
+
+def _page_file(path: Path) -> Path:
+    if path.is_dir():
+        raise InvalidInputError(f"{path} is a directory; give the page image files")
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: no such file")
+    return path
 
 
 def check_class(uow, key: ClassKey) -> None:

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian packages Dangan needs, only those missing; safe to run again.
+set -euo pipefail
+
+PACKAGES=(
+  python3 python3-venv python3-dev build-essential
+  postgresql                        # the second database; the test suite starts a private cluster
+  fonts-noto-cjk                    # CJK font for the console
+  fonts-wqy-microhei                # TrueType CJK font that reportlab can embed in PDFs
+  poppler-utils                     # pdftotext/pdftoppm: the tests read the PDFs we print
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing Debian packages: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

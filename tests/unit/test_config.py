@@ -1,0 +1,58 @@
+from pathlib import Path
+
+import pytest
+
+from appliance.config import ConfigError, load_config
+
+
+def write(tmp_path: Path, text: str) -> dict:
+    path = tmp_path / "dangan.toml"
+    path.write_text(text, encoding="utf-8")
+    return {"DANGAN_CONFIG": str(path)}
+
+
+def test_defaults_without_a_file(monkeypatch):
+    monkeypatch.setattr("appliance.config.DEFAULT_CONFIG_PATH", Path("/nonexistent/dangan.toml"))
+    config = load_config({})
+    assert config.home == Path("/var/lib/dangan")
+    assert config.database_url == "sqlite:////var/lib/dangan/dangan.sqlite3"
+    assert config.web.workers == 2
+
+
+def test_file_then_environment(tmp_path):
+    environ = write(tmp_path, 'home = "/srv/dangan"\n[web]\nbind = "0.0.0.0:80"\nworkers = 4\n')
+    environ |= {"DANGAN_WEB_WORKERS": "8", "DANGAN_DATABASE_URL": "postgresql://db/dangan", "DANGAN_HOME": "/x"}
+    config = load_config(environ)
+    assert config.web.bind == "0.0.0.0:80" and config.web.workers == 8
+    assert config.home == Path("/x") and config.database_url == "postgresql://db/dangan"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[web]\nport = 80\n", "unknown setting web.port"),
+        ("colour = 'red'\n", "unknown setting colour"),
+        ("[web]\nworkers = 'four'\n", "web.workers must be a whole number"),
+        ("[web]\nworkers = true\n", "web.workers must be a whole number"),
+        ("[database]\necho = 'yes'\n", "database.echo must be true or false"),
+        ("web = 3\n", "web must be a table"),
+        ("[web\n", "not valid TOML"),
+    ],
+)
+def test_bad_files_name_the_key(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"DANGAN_WEB_PORT": "80"}, "unknown setting DANGAN_WEB_PORT"),
+        ({"DANGAN_COLOUR": "red"}, "unknown setting DANGAN_COLOUR"),
+        ({"DANGAN_WEB_WORKERS": "many"}, "DANGAN_WEB_WORKERS \\(web.workers\\) must be a whole number"),
+        ({"DANGAN_CONFIG": "/nonexistent/dangan.toml"}, "not a readable file"),
+    ],
+)
+def test_bad_environment_names_the_variable(environ, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(environ)
