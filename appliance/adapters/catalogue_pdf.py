@@ -25,7 +25,8 @@ FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/arphic/uming.ttc"),
 )
 FONT_NAME = "DanganCJK"
-COLUMN_WIDTHS_MM = (12, 44, 32, 30, 88, 20, 14, 12, 25)
+COLUMN_WIDTHS_MM = (12, 44, 38, 32, 80, 20, 14, 12, 21)  # 273 mm: the A4 landscape width inside margins
+WRAPPED_COLUMNS = {2, 3, 4, 8}  # 文号, 责任者, 题名, 备注; codes, dates and numbers never wrap
 PAGE = landscape(A4)
 
 
@@ -89,12 +90,17 @@ def _cover(key, context, styles) -> list:
 
 def _table(rows: list[list], styles) -> Table:
     header = [Paragraph(name, styles["head"]) for name in COLUMNS]
-    body = [[Paragraph(_escape(str(value)), styles["cell"]) for value in row] for row in rows]
+    body = [
+        [Paragraph(_escape(str(value)), styles["cell"]) if index in WRAPPED_COLUMNS else str(value)
+         for index, value in enumerate(row)]
+        for row in rows
+    ]
     table = Table([header, *body], colWidths=[width * mm for width in COLUMN_WIDTHS_MM], repeatRows=1)
     table.setStyle(
         TableStyle(
             [
                 ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                ("FONT", (0, 1), (-1, -1), styles["cell"].fontName, 9),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
             ]

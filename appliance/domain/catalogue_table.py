@@ -48,6 +48,7 @@ class CellProblem:
     row: int
     column: str
     message: str
+    kind: str = "invalid"  # invalid | malformed | duplicate
 
     def __str__(self) -> str:
         where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
@@ -91,7 +92,7 @@ def parse_row(cells: list, positions: dict[str, int], row_number: int,
               default_label: AccessLabel) -> tuple[ArchivalCode, ItemFields]:
     """Turn one row's raw cells into a code and validated fields; raises RowError naming row and column."""
     values = {header: _cell(cells, index, row_number, header) for header, index in positions.items()}
-    code = _field(row_number, "档号", lambda: parse_archival_code(_text(values["档号"], "档号")))
+    code = _field(row_number, "档号", lambda: parse_archival_code(_text(values["档号"], "档号")), "malformed")
     fields = {
         "title": _field(row_number, "题名", lambda: _text(values["题名"], "题名")),
         "date": _field(row_number, "日期", lambda: parse_document_date(_date_text(values["日期"]))),
@@ -110,13 +111,13 @@ class RowError(InvalidInputError):
         super().__init__(str(problem))
 
 
-def _field(row_number: int, column: str, parse):
+def _field(row_number: int, column: str, parse, kind: str = "invalid"):
     try:
         return parse()
     except RowError:
         raise
     except InvalidInputError as error:
-        raise RowError(CellProblem(row_number, column or _guess_column(str(error)), str(error))) from None
+        raise RowError(CellProblem(row_number, column or _guess_column(str(error)), str(error), kind)) from None
 
 
 def _guess_column(message: str) -> str:

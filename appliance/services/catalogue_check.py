@@ -59,15 +59,8 @@ def check_catalogue_file(uow_factory, rows, default_label: AccessLabel = AccessL
                     findings.append(finding)
         for key, taken in context.known.items():
             numbers[key].extend(taken)
-    problems = [Finding(_problem_kind(problem.message), f"row {problem.row}", _problem_text(problem))
-                for problem in validation.problems]
+    problems = [Finding(problem.kind, f"row {problem.row}", _problem_text(problem)) for problem in validation.problems]
     return (problems + findings + list(find_gaps(sorted(numbers.items()))))[:MAX_FINDINGS]
-
-
-def _problem_kind(message: str) -> str:
-    if "duplicate" in message or "already in the catalogue" in message:
-        return "duplicate"
-    return "malformed" if "archival code" in message else "invalid"
 
 
 def _problem_text(problem) -> str:
