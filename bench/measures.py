@@ -1,7 +1,7 @@
 """Timing helpers for the benchmarks: a stopwatch, percentiles, figures with targets, the printed table."""
 
-import cProfile
 import contextlib
+import cProfile
 import io
 import math
 import pstats

@@ -41,7 +41,9 @@ def import_command(context: CliContext, file: Path, encoding, state, add_departm
     except ImportRefusedError as error:
         for problem in error.problems:
             click.echo(f"  {problem}", err=True)
-        raise InvalidInputError(f"{file.name} refused: {len(error.problems)} problem(s); nothing was imported")
+        raise InvalidInputError(
+            f"{file.name} refused: {len(error.problems)} problem(s); nothing was imported"
+        ) from None
     click.echo(f"imported {report.items} items in {report.classes} classes ({report.first_code} … "
                f"{report.last_code}); source sha256 {report.source_sha256}")
     for department in report.departments_added:

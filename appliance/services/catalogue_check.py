@@ -6,11 +6,10 @@ from itertools import groupby
 
 from appliance.domain.actors import Actor
 from appliance.domain.catalogue import AccessLabel
-
 from appliance.domain.checks import Finding, check_date_year, check_page_count, find_gaps
 from appliance.domain.codes import ClassKey, parse_archival_code
 from appliance.domain.errors import InvalidInputError
-from appliance.services.catalogue_import import ClassContext, validated_rows, RowValidation
+from appliance.services.catalogue_import import ClassContext, RowValidation, validated_rows
 from appliance.services.fonds import require_fonds
 
 MAX_FINDINGS = 10_000
@@ -54,9 +53,8 @@ def check_catalogue_file(uow_factory, rows, default_label: AccessLabel = AccessL
         for code, fields in validated_rows(context, rows, validation, default_label):
             where = code.format()
             numbers[code.class_key].append(code.item_number)
-            for finding in (check_date_year(where, code.year, fields.date), check_page_count(where, fields.pages, None)):
-                if finding is not None:
-                    findings.append(finding)
+            row_findings = (check_date_year(where, code.year, fields.date), check_page_count(where, fields.pages, None))
+            findings.extend(finding for finding in row_findings if finding is not None)
         for key, taken in context.known.items():
             numbers[key].extend(taken)
     problems = [Finding(problem.kind, f"row {problem.row}", _problem_text(problem)) for problem in validation.problems]

@@ -136,7 +136,8 @@ def _check_code(context: "ClassContext", validation: RowValidation, code: Archiv
     key = code.class_key
     taken = context.numbers_taken(key, row_number)
     if code.item_number in taken:
-        raise RowError(CellProblem(row_number, "档号", f"archival code {text} is already in the catalogue", "duplicate"))
+        message = f"archival code {text} is already in the catalogue"
+        raise RowError(CellProblem(row_number, "档号", message, "duplicate"))
     validation.first_row[text] = row_number
     validation.highest[key] = max(validation.highest.get(key, 0), code.item_number)
 

@@ -73,6 +73,7 @@ def test_the_printed_catalogue_has_a_cover_per_class_in_landscape(appliance, act
     text = subprocess.run(["pdftotext", "-layout", str(target), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert text.count("归档文件目录") == 2
-    for expected in ("全宗名称：某某市人民政府", "保管期限：永久（Y）", "机构（问题）：人事处", "Z109-WS·2011-D10-RSC-0002",
-                     "关于印发《档案管理办法》的通知"):
+    expected_texts = ("全宗名称：某某市人民政府", "保管期限：永久（Y）", "机构（问题）：人事处",
+                      "Z109-WS·2011-D10-RSC-0002", "关于印发《档案管理办法》的通知")
+    for expected in expected_texts:
         assert expected in text

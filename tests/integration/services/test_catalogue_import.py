@@ -113,7 +113,7 @@ def test_bad_rows_are_named_by_row_and_column(appliance, actor, fonds, tmp_path,
 
 def test_a_code_already_in_the_catalogue_is_refused(appliance, actor, fonds, tmp_path):
     run_import(appliance, actor, write_csv(tmp_path / "first.csv", catalogue_rows(2)))
-    with pytest.raises(ImportRefusedError, match="row 2, column 档号: archival code .*-0001 is already in the catalogue"):
+    with pytest.raises(ImportRefusedError, match="row 2, column 档号: archival code .*-0001 is already in"):
         run_import(appliance, actor, write_csv(tmp_path / "again.csv", catalogue_rows(1)))
 
 
@@ -154,7 +154,7 @@ def test_add_departments_creates_the_missing_ones(appliance, actor, fonds, tmp_p
         ("c.csv", "档号,题名\n".encode("utf-16"), "not text in utf-8-sig or gb18030"),
         ("c.xlsx", b"PK\x03\x04 not really a zip", "not a readable xlsx workbook"),
         ("c.txt", b"", "expected an .xlsx or .csv file"),
-        ("c.csv", "".encode(), "no header row"),
+        ("c.csv", b"", "no header row"),
     ],
 )
 def test_unreadable_files_get_a_clear_message(appliance, actor, fonds, tmp_path, name, content, message):
