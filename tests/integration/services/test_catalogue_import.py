@@ -167,3 +167,18 @@ def test_unreadable_files_get_a_clear_message(appliance, actor, fonds, tmp_path,
 def test_a_directory_is_not_a_catalogue(appliance, actor, fonds, tmp_path):
     with pytest.raises(InvalidInputError, match="is a directory"):
         run_import(appliance, actor, tmp_path)
+
+
+def test_formula_like_cells_are_neutralised_on_export(appliance, actor, fonds, tmp_path):
+    from openpyxl import load_workbook
+
+    run_import(appliance, actor, write_csv(tmp_path / "c.csv", catalogue_rows(7)))
+    csv_path, xlsx_path = tmp_path / "out.csv", tmp_path / "out.xlsx"
+    for path, name in ((csv_path, "csv"), (xlsx_path, "xlsx")):
+        export_catalogue(appliance.uow_factory, actor, ItemFilter("Z109"), path, WRITERS[name], name)
+    raw = csv_path.read_text(encoding="utf-8-sig")
+    assert ",'=1+1 is not a formula" in raw and ",'-3 摄氏度 report" in raw and ",'@备注" in raw
+    sheet = load_workbook(xlsx_path).active
+    cell = sheet["E7"]
+    assert cell.value == "=1+1 is not a formula when typed as text"
+    assert cell.data_type == "s" and cell.quotePrefix, "stored as text, never as a formula"
