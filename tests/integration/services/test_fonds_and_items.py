@@ -97,3 +97,25 @@ def test_unknown_items_and_fonds(appliance, fonds):
         show_item(appliance.uow_factory, "Z109-WS·2011-Y-BGS-0009")
     with pytest.raises(NotFoundError, match="no fonds 'Q999'"):
         list_items(appliance.uow_factory, ItemFilter("Q999"))
+
+
+def test_concurrent_registrations_get_distinct_consecutive_numbers(appliance, actor, fonds):
+    import threading
+
+    codes, errors = [], []
+
+    def register(count: int) -> None:
+        try:
+            for _ in range(count):
+                codes.append(add_item(appliance.uow_factory, appliance.blob_store, actor, BGS_2011, FIELDS).code)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=register, args=(10,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(code.item_number for code in codes) == list(range(1, 41))
+    assert verify_audit_chain(appliance.uow_factory).ok
