@@ -29,10 +29,13 @@ class SqlAlchemyUnitOfWork:
         self.session = None
 
     def commit(self) -> None:
+        self.audit.flush()
         self.session.commit()
+        self.audit.forget()
 
     def rollback(self) -> None:
         self.session.rollback()
+        self.audit.forget()
 
 
 class UnitOfWorkFactory:

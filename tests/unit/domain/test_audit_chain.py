@@ -72,3 +72,18 @@ def test_an_event_rewritten_with_a_recomputed_hash_breaks_its_successor():
     rows[1] = (2, forged.canonical_json(), chain_hash(rows[0][2], forged.canonical_json()))
     report = verify_chain(rows, expected_head=(3, rows[-1][2]))
     assert not report.ok and report.first_bad_seq == 3
+
+
+def test_fast_quoting_matches_json_for_every_kind_of_character():
+    import json
+    import random
+
+    from appliance.domain.audit import _quote
+
+    tricky = ['plain', '档号·Z109', 'tab\there', 'quote"', 'back\\slash', '\u2028', '\u00a0', '\x7f', '\x00',
+              '\ud800', 'emoji 😀', '']
+    generator = random.Random(7)
+    alphabet = [chr(code) for code in (*range(0, 128), 0xA0, 0x2028, 0x3000, 0x6863, 0xFF3B, 0x1F600)]
+    samples = tricky + ["".join(generator.choices(alphabet, k=generator.randint(0, 12))) for _ in range(2000)]
+    for sample in samples:
+        assert _quote(sample) == json.dumps(sample, ensure_ascii=False), repr(sample)
