@@ -72,14 +72,10 @@ def _read_csv(path: Path, encoding: str | None) -> Iterator[tuple[int, list]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         for number, row in enumerate(reader, start=1):
-            yield number, [_csv_value(value) for value in row]
+            # In a CSV, a leading "=" is what Excel would run as a formula.
+            yield number, [Formula(value) if value[:1] == "=" else value for value in row]
     except csv.Error as error:
         raise InvalidInputError(f"{path.name}: row {reader.line_num}: not valid CSV ({error})") from None
-
-
-def _csv_value(value: str):
-    # In a CSV, a leading "=" is what Excel would run as a formula.
-    return Formula(value) if value.startswith("=") else value
 
 
 def _decode(path: Path, encoding: str | None) -> str:

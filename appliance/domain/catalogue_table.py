@@ -7,7 +7,15 @@ cells into validated items, and neutralises cells on export so a spreadsheet nev
 import datetime
 from dataclasses import dataclass
 
-from appliance.domain.catalogue import AccessLabel, ItemFields, parse_access_label, parse_document_date
+from appliance.domain.catalogue import (
+    AccessLabel,
+    ItemFields,
+    check_length,
+    check_pages,
+    normalise_title,
+    parse_access_label,
+    parse_document_date,
+)
 from appliance.domain.codes import ArchivalCode, parse_archival_code
 from appliance.domain.errors import InvalidInputError
 
@@ -37,6 +45,7 @@ ENGLISH_HEADERS = {
 REQUIRED_COLUMNS = ("档号", "责任者", "题名", "日期", "页数")
 MAX_CELL_CHARACTERS = 32767  # Excel's own limit for one cell
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_DANGEROUS_FIRST_CHARACTERS = frozenset(DANGEROUS_PREFIXES)
 
 
 class Formula(str):
@@ -91,18 +100,19 @@ def is_header_row(cells: list) -> bool:
 def parse_row(cells: list, positions: dict[str, int], row_number: int,
               default_label: AccessLabel) -> tuple[ArchivalCode, ItemFields]:
     """Turn one row's raw cells into a code and validated fields; raises RowError naming row and column."""
-    values = {header: _cell(cells, index, row_number, header) for header, index in positions.items()}
-    code = _field(row_number, "档号", lambda: parse_archival_code(_text(values["档号"], "档号")), "malformed")
-    fields = {
-        "title": _field(row_number, "题名", lambda: _text(values["题名"], "题名")),
-        "date": _field(row_number, "日期", lambda: parse_document_date(_date_text(values["日期"]))),
-        "responsible": _text(values.get("责任者"), "责任者", required=False),
-        "doc_number": _text(values.get("文号"), "文号", required=False),
-        "access_label": _field(row_number, "密级", lambda: _access_label(values.get("密级"), default_label)),
-        "pages": _field(row_number, "页数", lambda: _whole_number(values["页数"])),
-        "notes": _text(values.get("备注"), "备注", required=False),
-    }
-    return code, _field(row_number, "", lambda: ItemFields.build(**fields))
+    width = len(cells)
+    values = {header: cells[index] if index < width else None for header, index in positions.items()}
+    parsed, header = {}, ""
+    try:
+        for header, value in values.items():  # noqa: B007 - the header names the cell in the error
+            _check_cell(value)
+        for header, name, parse in _PARSERS:
+            parsed[name] = parse(values.get(header), default_label)
+    except InvalidInputError as error:
+        kind = "malformed" if header == "档号" else "invalid"
+        raise RowError(CellProblem(row_number, header, str(error), kind)) from None
+    title, supplied = parsed.pop("title")
+    return parsed.pop("code"), ItemFields(**parsed, title=title, supplied_title=supplied)
 
 
 class RowError(InvalidInputError):
@@ -111,20 +121,25 @@ class RowError(InvalidInputError):
         super().__init__(str(problem))
 
 
-def _field(row_number: int, column: str, parse, kind: str = "invalid"):
-    try:
-        return parse()
-    except RowError:
-        raise
-    except InvalidInputError as error:
-        raise RowError(CellProblem(row_number, column or _guess_column(str(error)), str(error), kind)) from None
+def _code(value, _default) -> ArchivalCode:
+    return parse_archival_code(_text(value, "档号"))
 
 
-def _guess_column(message: str) -> str:
-    for header in COLUMNS:
-        if header in message:
-            return header
-    return ""
+def _title(value, _default) -> tuple[str, bool]:
+    return normalise_title(_text(value, "题名"))
+
+
+def _date(value, _default) -> str:
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.strftime("%Y%m%d")
+    return parse_document_date(_text(value, "日期"))
+
+
+def _optional_text(header: str, field_name: str):
+    def parse(value, _default) -> str:
+        return check_length(_text(value, header, required=False), field_name, header)
+
+    return parse
 
 
 def _access_label(value, default_label: AccessLabel) -> AccessLabel:
@@ -132,33 +147,42 @@ def _access_label(value, default_label: AccessLabel) -> AccessLabel:
     return parse_access_label(text) if text else default_label
 
 
-def _cell(cells: list, index: int, row_number: int, header: str):
-    value = cells[index] if index < len(cells) else None
+def _pages(value, _default) -> int:
+    return check_pages(_whole_number(value))
+
+
+# Each catalogue column: its header, the ItemFields field it fills, and how its cell is read.
+_PARSERS = (
+    ("档号", "code", _code),
+    ("题名", "title", _title),
+    ("日期", "date", _date),
+    ("责任者", "responsible", _optional_text("责任者", "responsible")),
+    ("文号", "doc_number", _optional_text("文号", "doc_number")),
+    ("密级", "access_label", _access_label),
+    ("页数", "pages", _pages),
+    ("备注", "notes", _optional_text("备注", "notes")),
+)
+
+
+def _check_cell(value) -> None:
     if isinstance(value, Formula):
-        raise RowError(CellProblem(row_number, header, f"holds a formula ({value[:40]}); enter the value itself"))
+        raise InvalidInputError(f"holds a formula ({value[:40]}); enter the value itself")
     if isinstance(value, str) and len(value) > MAX_CELL_CHARACTERS:
-        raise RowError(CellProblem(row_number, header, f"cell holds {len(value):,} characters; at most "
-                                                       f"{MAX_CELL_CHARACTERS:,} allowed"))
-    return value
+        raise InvalidInputError(f"cell holds {len(value):,} characters; at most {MAX_CELL_CHARACTERS:,} allowed")
 
 
 def _text(value, header: str, required: bool = True) -> str:
     if value is None:
         text = ""
+    elif isinstance(value, str):
+        text = unneutralise(value.strip())
     elif isinstance(value, float) and value.is_integer():
         text = str(int(value))
     else:
         text = str(value).strip()
-    text = unneutralise(text)
     if required and not text:
         raise InvalidInputError(f"{header} is empty")
     return text
-
-
-def _date_text(value) -> str:
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.strftime("%Y%m%d")
-    return _text(value, "日期")
 
 
 def _whole_number(value) -> int:
@@ -180,7 +204,7 @@ def neutralise(text: str) -> str:
 
 
 def unneutralise(text: str) -> str:
-    if text.startswith("'") and text[1:].startswith(DANGEROUS_PREFIXES):
+    if text[:1] == "'" and text[1:2] in _DANGEROUS_FIRST_CHARACTERS:
         return text[1:]
     return text
 

@@ -63,11 +63,9 @@ class ArchivalCode:
 
     def format(self, separator: str = MIDDLE_DOT) -> str:
         """The code as printed; `separator="."` gives the ASCII form for payloads and file names."""
-        parts = [f"{self.fonds}-{self.category}{separator}{self.year:04d}", self.retention]
-        if self.department:
-            parts.append(self.department)
-        parts.append(f"{self.item_number:04d}")
-        return "-".join(parts)
+        department = f"-{self.department}" if self.department else ""
+        return (f"{self.fonds}-{self.category}{separator}{self.year:04d}-{self.retention}{department}"
+                f"-{self.item_number:04d}")
 
     def __str__(self) -> str:
         return self.format()
@@ -93,6 +91,20 @@ def parse_archival_code(text: str) -> ArchivalCode:
 
 def check_code_parts(code: ArchivalCode) -> None:
     """Raise InvalidInputError naming the first part of a code that breaks DA/T 22."""
+    # One cheap test first, messages only on failure: every imported row passes through here.
+    if (
+        FONDS_PATTERN.fullmatch(code.fonds)
+        and CATEGORY_PATTERN.fullmatch(code.category)
+        and 1000 <= code.year <= 9999
+        and code.retention in RETENTION_PERIODS
+        and (code.department is None or DEPARTMENT_PATTERN.fullmatch(code.department))
+        and 1 <= code.item_number <= MAX_ITEM_NUMBER
+    ):
+        return
+    raise InvalidInputError(_first_problem(code))
+
+
+def _first_problem(code: ArchivalCode) -> str:
     checks = (
         (FONDS_PATTERN.fullmatch(code.fonds), f"fonds number {code.fonds!r} must be 4 letters or digits"),
         (CATEGORY_PATTERN.fullmatch(code.category), f"category {code.category!r} must be 1-4 capital letters"),
@@ -102,14 +114,9 @@ def check_code_parts(code: ArchivalCode) -> None:
             code.department is None or DEPARTMENT_PATTERN.fullmatch(code.department),
             f"department code {code.department!r} must be 3 letters or digits",
         ),
-        (
-            1 <= code.item_number <= MAX_ITEM_NUMBER,
-            f"item number {code.item_number} must be between 1 and {MAX_ITEM_NUMBER}",
-        ),
     )
-    for passed, message in checks:
-        if not passed:
-            raise InvalidInputError(message)
+    return next((message for passed, message in checks if not passed),
+                f"item number {code.item_number} must be between 1 and {MAX_ITEM_NUMBER}")
 
 
 def safe_file_name(code: ArchivalCode) -> str:

@@ -4,7 +4,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from itertools import groupby
 
-from appliance.domain.actors import Actor
 from appliance.domain.catalogue import AccessLabel
 from appliance.domain.checks import Finding, check_date_year, check_page_count, find_gaps
 from appliance.domain.codes import ClassKey, parse_archival_code
@@ -49,14 +48,14 @@ def check_catalogue_file(uow_factory, rows, default_label: AccessLabel = AccessL
     findings: list[Finding] = []
     numbers: dict[ClassKey, list[int]] = defaultdict(list)
     with uow_factory(read_only=True) as uow:
-        context = ClassContext(uow, Actor("check"), False, validation)
+        context = ClassContext(uow, False, validation)
         for code, fields in validated_rows(context, rows, validation, default_label):
             where = code.format()
             numbers[code.class_key].append(code.item_number)
             row_findings = (check_date_year(where, code.year, fields.date), check_page_count(where, fields.pages, None))
             findings.extend(finding for finding in row_findings if finding is not None)
-        for key, taken in context.known.items():
-            numbers[key].extend(taken)
+        for state in context.classes.values():
+            numbers[state.key].extend(state.existing)
     problems = [Finding(problem.kind, f"row {problem.row}", _problem_text(problem)) for problem in validation.problems]
     return (problems + findings + list(find_gaps(sorted(numbers.items()))))[:MAX_FINDINGS]
 

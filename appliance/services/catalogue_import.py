@@ -27,16 +27,13 @@ class ImportReport:
 
 @dataclass
 class RowValidation:
-    """What the rows seen so far tell: problems, codes, and the numbers taken per class."""
+    """What the rows seen so far tell: problems, how many rows passed, the first and last code."""
 
     problems: list[CellProblem] = field(default_factory=list)
-    highest: dict[ClassKey, int] = field(default_factory=dict)
-    taken: dict[ClassKey, set[int]] = field(default_factory=dict)
-    first_row: dict[str, int] = field(default_factory=dict)
     departments_added: list[str] = field(default_factory=list)
     count: int = 0
-    first_code: str = ""
-    last_code: str = ""
+    first_code: ArchivalCode | None = None
+    last_code: ArchivalCode | None = None
 
     def refuse(self, problem: CellProblem) -> None:
         self.problems.append(problem)
@@ -47,29 +44,41 @@ def import_catalogue(uow_factory, blob_store, actor: Actor, source: Path, rows: 
                      add_departments: bool = False) -> ImportReport:
     """Validate every row and insert them in one transaction, or raise ImportRefusedError and change nothing.
 
-    Rows are inserted as they are validated, inside the one transaction; the first problem stops
-    the inserts, the rest of the file is still checked so the refusal lists every problem found.
+    Rows stream into one bulk insert as they are validated; the first problem stops the inserts,
+    the rest of the file is still checked so the refusal lists every problem found. Validation
+    reads through a second, read-only unit of work: a connection busy with a bulk insert cannot
+    answer queries. A code filed meanwhile by someone else still meets the unique index.
     """
     validation = RowValidation()
-    with uow_factory() as uow:
-        context = ClassContext(uow, actor, add_departments, validation)
+    with uow_factory() as uow, uow_factory(read_only=True) as lookup:
+        context = ClassContext(lookup, add_departments, validation)
         checked = validated_rows(context, rows, validation, default_label)
         uow.catalogue.add_items(_while_clean(checked, validation), state)
         if validation.problems:
             raise ImportRefusedError(validation.problems)
         if not validation.count:
             raise ImportRefusedError([CellProblem(0, "", f"{source.name} holds no catalogue rows")])
-        uow.catalogue.raise_counters(validation.highest)
-        report = _finish(uow, blob_store, actor, source, state, validation)
+        _add_departments(uow, actor, context.new_departments)
+        highest = context.highest_numbers()
+        uow.catalogue.raise_counters(highest)
+        report = _finish(uow, blob_store, actor, source, state, validation, highest)
         uow.commit()
     return report
 
 
-def _finish(uow, blob_store, actor: Actor, source: Path, state: ItemState, validation: RowValidation) -> ImportReport:
+def _add_departments(uow, actor: Actor, departments: list[tuple[str, str]]) -> None:
+    for fonds_code, department in departments:
+        uow.catalogue.add_department(fonds_code, department, department)
+        record(uow, actor, "department.create", "department", f"{fonds_code}/{department}",
+               {"name": department, "by": "catalogue import"})
+
+
+def _finish(uow, blob_store, actor: Actor, source: Path, state: ItemState, validation: RowValidation,
+            highest: dict[ClassKey, int]) -> ImportReport:
     ref = blob_store.put_file(source)
     uow.blobs.add(ref)
-    report = ImportReport(validation.count, len(validation.highest), ref.sha256, validation.first_code,
-                          validation.last_code, validation.departments_added)
+    report = ImportReport(validation.count, len(highest), ref.sha256, validation.first_code.format(),
+                          validation.last_code.format(), validation.departments_added)
     details = {
         "file": source.name,
         "sha256": ref.sha256,
@@ -80,14 +89,14 @@ def _finish(uow, blob_store, actor: Actor, source: Path, state: ItemState, valid
         "last": report.last_code,
         "state": state.value,
     }
-    record(uow, actor, "catalogue.import", "fonds", ",".join(sorted({k.fonds for k in validation.highest})), details)
+    record(uow, actor, "catalogue.import", "fonds", ",".join(sorted({key.fonds for key in highest})), details)
     return report
 
 
 def _while_clean(checked: Iterator, validation: RowValidation) -> Iterator[tuple[ArchivalCode, ItemFields]]:
-    for code, fields in checked:
+    for row in checked:
         if not validation.problems:
-            yield code, fields
+            yield row
 
 
 def validated_rows(context: "ClassContext", rows, validation: RowValidation,
@@ -103,13 +112,13 @@ def validated_rows(context: "ClassContext", rows, validation: RowValidation,
             continue
         try:
             code, fields = parse_row(cells, positions, row_number, default_label)
-            _check_code(context, validation, code, row_number)
+            context.claim(code, row_number)
         except RowError as error:
             validation.refuse(error.problem)
             continue
         validation.count += 1
-        validation.last_code = code.format()
-        validation.first_code = validation.first_code or validation.last_code
+        validation.last_code = code
+        validation.first_code = validation.first_code or code
         yield code, fields
     if positions is None:
         validation.refuse(CellProblem(0, "", "no header row with 档号 found in the first rows"))
@@ -128,49 +137,65 @@ def _header_positions(row_number: int, cells: list, validation: RowValidation):
     return None
 
 
-def _check_code(context: "ClassContext", validation: RowValidation, code: ArchivalCode, row_number: int) -> None:
-    text = code.format()
-    if text in validation.first_row:
-        message = f"duplicate archival code {text} (first seen in row {validation.first_row[text]})"
-        raise RowError(CellProblem(row_number, "档号", message, "duplicate"))
-    key = code.class_key
-    taken = context.numbers_taken(key, row_number)
-    if code.item_number in taken:
-        message = f"archival code {text} is already in the catalogue"
-        raise RowError(CellProblem(row_number, "档号", message, "duplicate"))
-    validation.first_row[text] = row_number
-    validation.highest[key] = max(validation.highest.get(key, 0), code.item_number)
+@dataclass
+class ClassState:
+    """One class seen in the file: the numbers already filed, and those the file claims (number → row)."""
+
+    key: ClassKey
+    existing: set[int]
+    claimed: dict[int, int] = field(default_factory=dict)
 
 
 class ClassContext:
     """Checks each class once against the database: fonds, scheme, category, department, numbers taken."""
 
-    def __init__(self, uow, actor: Actor, add_departments: bool, validation: RowValidation):
-        self.uow, self.actor, self.add_departments, self.validation = uow, actor, add_departments, validation
-        self.known: dict[ClassKey, set[int]] = {}
+    def __init__(self, lookup, add_departments: bool, validation: RowValidation):
+        self.lookup, self.add_departments, self.validation = lookup, add_departments, validation
+        self.classes: dict[tuple, ClassState] = {}
+        self.new_departments: list[tuple[str, str]] = []
         self.fonds: dict[str, object] = {}
-        self.categories = set(uow.catalogue.categories())
+        self.categories = set(lookup.catalogue.categories())
 
-    def numbers_taken(self, key: ClassKey, row_number: int) -> set[int]:
-        if key not in self.known:
+    def claim(self, code: ArchivalCode, row_number: int) -> None:
+        """Take the code's number in its class; raises RowError for a duplicate or a class that is wrong."""
+        state = self._state(code, row_number)
+        number = code.item_number
+        if number in state.claimed:
+            message = f"duplicate archival code {code} (first seen in row {state.claimed[number]})"
+            raise RowError(CellProblem(row_number, "档号", message, "duplicate"))
+        if number in state.existing:
+            message = f"archival code {code} is already in the catalogue"
+            raise RowError(CellProblem(row_number, "档号", message, "duplicate"))
+        state.claimed[number] = row_number
+
+    def highest_numbers(self) -> dict[ClassKey, int]:
+        return {state.key: max(state.claimed) for state in self.classes.values() if state.claimed}
+
+    def _state(self, code: ArchivalCode, row_number: int) -> ClassState:
+        # A plain tuple as the key: hashing it is much cheaper than hashing a ClassKey, per row.
+        raw_key = (code.fonds, code.category, code.year, code.retention, code.department)
+        state = self.classes.get(raw_key)
+        if state is None:
+            key = code.class_key
             try:
                 self._check_class(key)
             except InvalidInputError as error:
                 raise RowError(CellProblem(row_number, "档号", str(error))) from None
-            self.known[key] = self.uow.catalogue.existing_numbers(key)
-        return self.known[key]
+            state = self.classes[raw_key] = ClassState(key, self.lookup.catalogue.existing_numbers(key))
+        return state
 
     def _check_class(self, key: ClassKey) -> None:
         fonds = self._fonds(key.fonds)
         check_class_fits_scheme(key, fonds.scheme)
         if key.category not in self.categories:
             raise InvalidInputError(f"unknown category {key.category}; add it with `dangan category add`")
-        if key.department and key.department not in self.uow.catalogue.departments(key.fonds):
+        known = self.lookup.catalogue.departments(key.fonds)
+        if key.department and key.department not in known and (key.fonds, key.department) not in self.new_departments:
             self._missing_department(key)
 
     def _fonds(self, code: str):
         if code not in self.fonds:
-            fonds = self.uow.catalogue.get_fonds(code)
+            fonds = self.lookup.catalogue.get_fonds(code)
             if fonds is None:
                 raise InvalidInputError(f"unknown fonds {code}; register it first with `dangan fonds add`")
             self.fonds[code] = fonds
@@ -182,8 +207,5 @@ class ClassContext:
                 f"unknown department {key.department} in fonds {key.fonds}; add it with `dangan department add` "
                 "or import with --add-departments"
             )
-        self.uow.catalogue.add_department(key.fonds, key.department, key.department)
-        name = f"{key.fonds}/{key.department}"
-        self.validation.departments_added.append(name)
-        record(self.uow, self.actor, "department.create", "department", name,
-               {"name": key.department, "by": "catalogue import"})
+        self.new_departments.append((key.fonds, key.department))
+        self.validation.departments_added.append(f"{key.fonds}/{key.department}")

@@ -3,7 +3,7 @@
 import json
 from collections.abc import Iterator
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from appliance.adapters.db.tables import AuditEventRow, AuditHeadRow
@@ -11,6 +11,12 @@ from appliance.domain.audit import AuditEvent, chain_hash, event_json, fields_js
 
 EVENTS = AuditEventRow.__table__
 HEAD_ID = 1
+_EVENTS_FOR_OBJECT = (
+    select(EVENTS)
+    .where(EVENTS.c.object_type == bindparam("object_type"), EVENTS.c.object_id == bindparam("object_id"))
+    .order_by(EVENTS.c.seq)
+    .limit(bindparam("limit"))
+)
 CHAIN_QUERY = (
     "SELECT seq, occurred_at, actor, source, action, object_type, object_id, result, details, hash "
     "FROM audit_events ORDER BY seq"
@@ -88,13 +94,8 @@ class AuditRepository:
         return driver_connection.cursor()
 
     def events_for(self, object_type: str, object_id: str, limit: int = 200) -> list[AuditEvent]:
-        query = (
-            select(EVENTS)
-            .where(EVENTS.c.object_type == object_type, EVENTS.c.object_id == object_id)
-            .order_by(EVENTS.c.seq)
-            .limit(limit)
-        )
-        return [_to_event(row) for row in self.session.execute(query)]
+        parameters = {"object_type": object_type, "object_id": object_id, "limit": limit}
+        return [_to_event(row) for row in self.session.execute(_EVENTS_FOR_OBJECT, parameters)]
 
     def latest(self, limit: int = 50) -> list[AuditEvent]:
         query = select(EVENTS).order_by(EVENTS.c.seq.desc()).limit(limit)

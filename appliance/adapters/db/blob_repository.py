@@ -2,11 +2,18 @@
 
 from collections.abc import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from appliance.adapters.db.tables import BlobRow, FondsRow, ItemPageRow, ItemRow
 from appliance.domain.blobs import BlobRef
+
+_PAGES_OF_ITEM = (
+    select(BlobRow.sha256, BlobRow.sm3, BlobRow.size, BlobRow.media_type)
+    .join(ItemPageRow, ItemPageRow.blob_sha256 == BlobRow.sha256)
+    .where(ItemPageRow.item_id == bindparam("item_id"))
+    .order_by(ItemPageRow.sequence)
+)
 
 
 class BlobRepository:
@@ -36,13 +43,7 @@ class BlobRepository:
         self.session.flush()
 
     def pages(self, item_id: int) -> list[BlobRef]:
-        query = (
-            select(BlobRow)
-            .join(ItemPageRow, ItemPageRow.blob_sha256 == BlobRow.sha256)
-            .where(ItemPageRow.item_id == item_id)
-            .order_by(ItemPageRow.sequence)
-        )
-        return [BlobRef(row.sha256, row.sm3, row.size, row.media_type) for row in self.session.scalars(query)]
+        return [BlobRef(*row) for row in self.session.execute(_PAGES_OF_ITEM, {"item_id": item_id})]
 
     def page_counts(self, fonds_code: str) -> dict[str, int]:
         """Stored page count per archival code, for the items of a fonds that have pages."""

@@ -2,11 +2,12 @@
 
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import Select, and_, func, select, tuple_, update
+from sqlalchemy import Select, and_, bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from appliance.adapters.db.bulk_insert import insert_items
 from appliance.adapters.db.tables import (
     NO_DEPARTMENT,
     CategoryRow,
@@ -20,7 +21,6 @@ from appliance.domain.catalogue import AccessLabel, Fonds, Item, ItemFields, Ite
 from appliance.domain.codes import ArchivalCode, ClassKey
 
 ITEMS = ItemRow.__table__
-INSERT_CHUNK = 5000
 _ITEM_COLUMNS = (
     ITEMS.c.id,
     FondsRow.code.label("fonds"),
@@ -121,17 +121,25 @@ class CatalogueRepository:
         return result.inserted_primary_key[0]
 
     def add_items(self, rows: Iterable[tuple[ArchivalCode, ItemFields]], state: ItemState) -> int:
-        """Insert many items in chunks; returns how many."""
-        count, chunk = 0, []
-        for code, fields in rows:
-            chunk.append(self._item_values(code, fields, state))
-            if len(chunk) >= INSERT_CHUNK:
-                count += self._insert_chunk(chunk)
-                chunk = []
-        return count + (self._insert_chunk(chunk) if chunk else 0)
+        """Insert many items, streamed through the driver; returns how many.
+
+        The rows may be produced lazily, but producing them must not query this unit of work:
+        its connection is busy with the bulk insert until the last row is in.
+        """
+        self._load_fonds_ids()
+        tuples = (
+            (
+                self._fonds_id(code.fonds), code.category, code.year, code.retention,
+                code.department or NO_DEPARTMENT, code.item_number, code.format(), fields.doc_number,
+                fields.responsible, fields.title, fields.supplied_title, fields.date, fields.access_label.value,
+                fields.pages, fields.notes, state.value,
+            )
+            for code, fields in rows
+        )
+        return insert_items(self.session.connection(), tuples, utc_now())
 
     def get_item(self, archival_code: str) -> Item | None:
-        row = self.session.execute(self._item_query().where(ITEMS.c.archival_code == archival_code)).first()
+        row = self.session.execute(_ITEM_BY_CODE, {"code": archival_code}).first()
         return None if row is None else _to_item(row)
 
     def list_items(self, item_filter: ItemFilter, after: ArchivalCode | None, limit: int) -> list[Item]:
@@ -140,7 +148,12 @@ class CatalogueRepository:
         if after is not None:
             position = (after.year, after.retention, after.category, after.department or NO_DEPARTMENT,
                         after.item_number)
-            query = query.where(tuple_(*_ORDER) > position)
+            # Compare only the columns the filter leaves open: SQLite then walks the index from
+            # the position instead of scanning the whole class range.
+            pinned = self._pinned_columns(item_filter)
+            open_columns = [(column, value) for column, value in zip(_ORDER, position, strict=True)
+                            if column.key not in pinned]
+            query = query.where(tuple_(*(c for c, _ in open_columns)) > tuple(v for _, v in open_columns))
         return [_to_item(row) for row in self.session.execute(query.limit(limit))]
 
     def iterate_items(self, item_filter: ItemFilter) -> Iterator[Item]:
@@ -170,6 +183,9 @@ class CatalogueRepository:
 
     # helpers
 
+    def _load_fonds_ids(self) -> None:
+        self._fonds_ids.update({code: fonds_id for code, fonds_id in self.session.execute(select(FondsRow.code, FondsRow.id))})
+
     def _fonds_id(self, code: str) -> int:
         if code not in self._fonds_ids:
             fonds_id = self.session.scalar(select(FondsRow.id).where(FondsRow.code == code))
@@ -181,10 +197,6 @@ class CatalogueRepository:
     def _insert(self, table):
         insert = postgresql_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
         return insert(table)
-
-    def _insert_chunk(self, chunk: list[dict]) -> int:
-        self.session.execute(ITEMS.insert(), chunk)
-        return len(chunk)
 
     def _counter_key(self, key: ClassKey) -> dict:
         return {
@@ -227,8 +239,14 @@ class CatalogueRepository:
             "updated_at": now,
         }
 
+    @staticmethod
+    def _pinned_columns(item_filter: ItemFilter) -> set[str]:
+        values = {"year": item_filter.year, "retention": item_filter.retention, "category": item_filter.category,
+                  "department": item_filter.department}
+        return {name for name, value in values.items() if value is not None}
+
     def _item_query(self) -> Select:
-        return select(*_ITEM_COLUMNS).join(FondsRow, FondsRow.id == ITEMS.c.fonds_id)
+        return _item_query()
 
     def _filtered(self, item_filter: ItemFilter) -> Select:
         query = self._item_query().where(ITEMS.c.fonds_id == self._fonds_id(item_filter.fonds))
@@ -243,6 +261,14 @@ class CatalogueRepository:
             if value is not None:
                 query = query.where(column == value)
         return query.order_by(*_ORDER)
+
+
+def _item_query() -> Select:
+    return select(*_ITEM_COLUMNS).join(FondsRow, FondsRow.id == ITEMS.c.fonds_id)
+
+
+# Built once: look-up by code is the hottest read, and building a statement costs more than running it.
+_ITEM_BY_CODE = _item_query().where(ITEMS.c.archival_code == bindparam("code"))
 
 
 def _to_item(row) -> Item:
