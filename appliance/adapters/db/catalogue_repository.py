@@ -184,7 +184,8 @@ class CatalogueRepository:
     # helpers
 
     def _load_fonds_ids(self) -> None:
-        self._fonds_ids.update({code: fonds_id for code, fonds_id in self.session.execute(select(FondsRow.code, FondsRow.id))})
+        rows = self.session.execute(select(FondsRow.code, FondsRow.id))
+        self._fonds_ids.update({code: fonds_id for code, fonds_id in rows})
 
     def _fonds_id(self, code: str) -> int:
         if code not in self._fonds_ids:
