@@ -2,15 +2,14 @@
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
+from appliance.adapters.xlsx_reader import read_xlsx_rows
 from appliance.domain.catalogue_table import DANGEROUS_PREFIXES, Formula, neutralise
 from appliance.domain.errors import InvalidInputError
 
@@ -32,7 +31,7 @@ def read_rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, li
     path = Path(path)
     _check_readable(path)
     kind = table_format(path)
-    return _read_xlsx(path) if kind == "xlsx" else _read_csv(path, encoding)
+    return read_xlsx_rows(path) if kind == "xlsx" else _read_csv(path, encoding)
 
 
 def _check_readable(path: Path) -> None:
@@ -45,25 +44,6 @@ def _check_readable(path: Path) -> None:
             pass
     except OSError as error:
         raise InvalidInputError(f"{path}: cannot be read ({error.strerror})") from None
-
-
-def _read_xlsx(path: Path) -> Iterator[tuple[int, list]]:
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as error:
-        raise InvalidInputError(f"{path.name}: not a readable xlsx workbook ({error})") from None
-    try:
-        sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(), start=1):
-            yield number, [_xlsx_value(cell) for cell in row]
-    finally:
-        workbook.close()
-
-
-def _xlsx_value(cell):
-    if cell.data_type == "f":
-        return Formula(str(cell.value))
-    return cell.value
 
 
 def _read_csv(path: Path, encoding: str | None) -> Iterator[tuple[int, list]]:
