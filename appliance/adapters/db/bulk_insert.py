@@ -5,9 +5,13 @@ the database spends storing them; the driver path takes plain tuples in the tabl
 """
 
 import datetime
+import sqlite3
 from collections.abc import Iterable, Iterator
 
+import psycopg
 from sqlalchemy import Connection
+
+from appliance.domain.errors import ConflictError
 
 ITEM_COLUMNS = (
     "fonds_id", "category", "year", "retention", "department", "item_number", "archival_code", "doc_number",
@@ -22,19 +26,33 @@ SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def insert_items(connection: Connection, rows: Iterable[tuple], created_at: datetime.datetime) -> int:
-    """Insert rows (ITEM_COLUMNS without the two timestamps) in the connection's transaction."""
+    """Insert rows (ITEM_COLUMNS without the two timestamps) in the connection's transaction.
+
+    Raises ConflictError when a row breaks a unique key: validation read the catalogue before
+    someone else filed the same code.
+    """
     counted = _Counter(rows)
     driver_connection = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        _copy_postgresql(driver_connection, counted, created_at)
-    else:
-        stamp = created_at.astimezone(datetime.UTC).strftime(SQLITE_TIMESTAMP)
-        cursor = driver_connection.cursor()
-        try:
-            cursor.executemany(SQLITE_INSERT, (row + (stamp, stamp) for row in counted))
-        finally:
-            cursor.close()
+    try:
+        if connection.dialect.name == "postgresql":
+            _copy_postgresql(driver_connection, counted, created_at)
+        else:
+            _insert_sqlite(driver_connection, counted, created_at)
+    except (sqlite3.IntegrityError, psycopg.errors.UniqueViolation) as error:
+        raise ConflictError(
+            f"an archival code was filed by someone else while the import ran ({error}); "
+            "nothing was imported: run the import again"
+        ) from None
     return counted.count
+
+
+def _insert_sqlite(driver_connection, rows: Iterable[tuple], created_at: datetime.datetime) -> None:
+    stamp = created_at.astimezone(datetime.UTC).strftime(SQLITE_TIMESTAMP)
+    cursor = driver_connection.cursor()
+    try:
+        cursor.executemany(SQLITE_INSERT, (row + (stamp, stamp) for row in rows))
+    finally:
+        cursor.close()
 
 
 def _copy_postgresql(driver_connection, rows: Iterable[tuple], created_at: datetime.datetime) -> None:

@@ -182,3 +182,22 @@ def test_formula_like_cells_are_neutralised_on_export(appliance, actor, fonds, t
     cell = sheet["E7"]
     assert cell.value == "=1+1 is not a formula when typed as text"
     assert cell.data_type == "s" and cell.quotePrefix, "stored as text, never as a formula"
+
+
+# On SQLite the importer holds the write lock before it reads the first row: no one can file in between.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_code_filed_by_someone_else_during_the_import_refuses_it_cleanly(appliance, actor, fonds, tmp_path):
+    from appliance.domain.errors import ConflictError
+
+    path = write_csv(tmp_path / "c.csv", catalogue_rows(3))
+
+    def rows_while_someone_files_the_second_code():
+        for number, cells in read_rows(path):
+            if number == 3:  # validation has read the class; now a second archivist files 0002
+                run_import(appliance, actor, write_csv(tmp_path / "other.csv", catalogue_rows(1, start=2)))
+            yield number, cells
+
+    with pytest.raises(ConflictError, match="filed by someone else while the import ran"):
+        import_catalogue(appliance.uow_factory, appliance.blob_store, actor, path,
+                         rows_while_someone_files_the_second_code())
+    assert item_count(appliance) == 1
