@@ -78,17 +78,33 @@ def check_class(uow, key: ClassKey) -> None:
 def show_item(uow_factory, archival_code: str) -> ItemView:
     """An item with its pages and its audit history; raises NotFoundError or InvalidInputError."""
     code = parse_archival_code(archival_code).format()
-    with uow_factory(read_only=True) as uow:
+    with uow_factory(read_only=True, consistent=False) as uow:
         item = uow.catalogue.get_item(code)
         if item is None:
             raise NotFoundError(f"no item {code}")
         return ItemView(item, uow.blobs.pages(item.id), uow.audit.events_for("item", code))
 
 
+def check_position_in_filter(position: ArchivalCode, item_filter: ItemFilter) -> None:
+    """A page position must lie inside the filtered set, or "the next page" means nothing."""
+    pinned = {
+        "fonds": (position.fonds, item_filter.fonds),
+        "year": (position.year, item_filter.year),
+        "retention": (position.retention, item_filter.retention),
+        "category": (position.category, item_filter.category),
+        "department": (position.department, item_filter.department),
+    }
+    for name, (actual, wanted) in pinned.items():
+        if wanted is not None and actual != wanted:
+            raise InvalidInputError(f"page position {position} lies outside the filter ({name} {wanted})")
+
+
 def list_items(uow_factory, item_filter: ItemFilter, after: str | None = None, limit: int = 50) -> ItemPage:
     """One page of items in code order; pass the page's `next_after` to get the next."""
     after_code = parse_archival_code(after) if after else None
-    with uow_factory(read_only=True) as uow:
+    if after_code is not None:
+        check_position_in_filter(after_code, item_filter)
+    with uow_factory(read_only=True, consistent=False) as uow:
         require_fonds(uow, item_filter.fonds)
         items = uow.catalogue.list_items(item_filter, after_code, limit + 1)
     next_after = items[limit - 1].code if len(items) > limit else None

@@ -137,7 +137,7 @@ class AuditEventRow(Base):
 
     __tablename__ = "audit_events"
     __table_args__ = (
-        Index("ix_audit_events_object", "object_type", "object_id"),
+        Index("ix_audit_events_object", "object_type", "object_id", "seq"),  # history in order, no sort
         Index("ix_audit_events_occurred_at", "occurred_at"),
     )
 

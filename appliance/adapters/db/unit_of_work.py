@@ -39,12 +39,27 @@ class SqlAlchemyUnitOfWork:
 
 
 class UnitOfWorkFactory:
-    """Makes units of work; read-only ones do not take SQLite's write lock."""
+    """Makes units of work.
+
+    - writers: SQLite takes its write lock up front; PostgreSQL reads committed.
+    - read-only, consistent (the default): one snapshot for every read (PostgreSQL: repeatable
+      read), for what must add up, such as the audit chain and its head.
+    - read-only, not consistent: on PostgreSQL each statement commits by itself, which saves the
+      BEGIN and ROLLBACK round trips of a short page view; each statement sees the latest data.
+    """
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        reader = engine.execution_options(**{READ_ONLY: True})
+        quick_reader = reader
+        if engine.dialect.name == "postgresql":
+            reader = reader.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            quick_reader = quick_reader.execution_options(isolation_level="AUTOCOMMIT")
         self._writer = sessionmaker(bind=engine, expire_on_commit=False)
-        self._reader = sessionmaker(bind=engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+        self._reader = sessionmaker(bind=reader, expire_on_commit=False)
+        self._quick_reader = sessionmaker(bind=quick_reader, expire_on_commit=False)
 
-    def __call__(self, read_only: bool = False) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self._reader if read_only else self._writer)
+    def __call__(self, read_only: bool = False, consistent: bool = True) -> SqlAlchemyUnitOfWork:
+        if not read_only:
+            return SqlAlchemyUnitOfWork(self._writer)
+        return SqlAlchemyUnitOfWork(self._reader if consistent else self._quick_reader)

@@ -119,3 +119,9 @@ def test_concurrent_registrations_get_distinct_consecutive_numbers(appliance, ac
     assert errors == []
     assert sorted(code.item_number for code in codes) == list(range(1, 41))
     assert verify_audit_chain(appliance.uow_factory).ok
+
+
+def test_a_page_position_outside_the_filter_is_refused(appliance, actor, fonds):
+    add_item(appliance.uow_factory, appliance.blob_store, actor, BGS_2011, FIELDS)
+    with pytest.raises(InvalidInputError, match="lies outside the filter \\(year 2012\\)"):
+        list_items(appliance.uow_factory, ItemFilter("Z109", year=2012), after="Z109-WS·2011-Y-BGS-0001")

@@ -133,7 +133,7 @@ def _create_audit() -> None:
         sa.Column("details", sa.Text, nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
     )
-    op.create_index("ix_audit_events_object", "audit_events", ["object_type", "object_id"])
+    op.create_index("ix_audit_events_object", "audit_events", ["object_type", "object_id", "seq"])
     op.create_index("ix_audit_events_occurred_at", "audit_events", ["occurred_at"])
     op.create_table(
         "audit_head",
