@@ -37,6 +37,12 @@ class ForbiddenError(DanganError):
     code = "forbidden"
 
 
+class UnknownDepartmentError(InvalidInputError):
+    """A code names a department its fonds does not have."""
+
+    code = "unknown_department"
+
+
 class ImportRefusedError(InvalidInputError):
     """A catalogue file was refused; nothing from it was imported."""
 

@@ -5,11 +5,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from appliance.domain.actors import Actor
-from appliance.domain.catalogue import AccessLabel, ItemFields, ItemState, check_class_fits_scheme
+from appliance.domain.catalogue import AccessLabel, ItemFields, ItemState
 from appliance.domain.catalogue_table import CellProblem, RowError, is_header_row, map_headers, parse_row
 from appliance.domain.codes import ArchivalCode, ClassKey
-from appliance.domain.errors import ImportRefusedError, InvalidInputError
+from appliance.domain.errors import ImportRefusedError, InvalidInputError, UnknownDepartmentError
 from appliance.services.audit import record
+from appliance.services.items import check_class
 
 HEADER_SEARCH_ROWS = 20
 MAX_PROBLEMS = 50
@@ -153,8 +154,6 @@ class ClassContext:
         self.lookup, self.add_departments, self.validation = lookup, add_departments, validation
         self.classes: dict[tuple, ClassState] = {}
         self.new_departments: list[tuple[str, str]] = []
-        self.fonds: dict[str, object] = {}
-        self.categories = set(lookup.catalogue.categories())
 
     def claim(self, code: ArchivalCode, row_number: int) -> None:
         """Take the code's number in its class; raises RowError for a duplicate or a class that is wrong."""
@@ -185,27 +184,12 @@ class ClassContext:
         return state
 
     def _check_class(self, key: ClassKey) -> None:
-        fonds = self._fonds(key.fonds)
-        check_class_fits_scheme(key, fonds.scheme)
-        if key.category not in self.categories:
-            raise InvalidInputError(f"unknown category {key.category}; add it with `dangan category add`")
-        known = self.lookup.catalogue.departments(key.fonds)
-        if key.department and key.department not in known and (key.fonds, key.department) not in self.new_departments:
-            self._missing_department(key)
-
-    def _fonds(self, code: str):
-        if code not in self.fonds:
-            fonds = self.lookup.catalogue.get_fonds(code)
-            if fonds is None:
-                raise InvalidInputError(f"unknown fonds {code}; register it first with `dangan fonds add`")
-            self.fonds[code] = fonds
-        return self.fonds[code]
-
-    def _missing_department(self, key: ClassKey) -> None:
-        if not self.add_departments:
-            raise InvalidInputError(
-                f"unknown department {key.department} in fonds {key.fonds}; add it with `dangan department add` "
-                "or import with --add-departments"
-            )
-        self.new_departments.append((key.fonds, key.department))
-        self.validation.departments_added.append(f"{key.fonds}/{key.department}")
+        try:
+            check_class(self.lookup, key)
+        except UnknownDepartmentError as error:  # raised only once every other part of the class passed
+            if (key.fonds, key.department) in self.new_departments:
+                return
+            if not self.add_departments:
+                raise UnknownDepartmentError(f"{error} or import with --add-departments") from None
+            self.new_departments.append((key.fonds, key.department))
+            self.validation.departments_added.append(f"{key.fonds}/{key.department}")

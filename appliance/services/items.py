@@ -8,7 +8,7 @@ from appliance.domain.audit import AuditEvent
 from appliance.domain.blobs import BlobRef
 from appliance.domain.catalogue import Item, ItemFields, ItemFilter, ItemState, check_class_fits_scheme
 from appliance.domain.codes import ArchivalCode, ClassKey, parse_archival_code
-from appliance.domain.errors import InvalidInputError, NotFoundError
+from appliance.domain.errors import InvalidInputError, NotFoundError, UnknownDepartmentError
 from appliance.domain.retention import parse_retention
 from appliance.services.audit import record
 from appliance.services.fonds import require_fonds
@@ -64,13 +64,13 @@ def _page_file(path: Path) -> Path:
 
 
 def check_class(uow, key: ClassKey) -> None:
-    """Raise if the class does not fit its fonds' scheme or names an unknown category or department."""
+    """Raise InvalidInputError (UnknownDepartmentError for the department) if the class is not valid."""
     fonds = require_fonds(uow, key.fonds)
     check_class_fits_scheme(key, fonds.scheme)
     if key.category not in uow.catalogue.categories():
         raise InvalidInputError(f"unknown category {key.category}; add it with `dangan category add`")
     if key.department and key.department not in uow.catalogue.departments(fonds.code):
-        raise InvalidInputError(
+        raise UnknownDepartmentError(
             f"unknown department {key.department} in fonds {fonds.code}; add it with `dangan department add`"
         )
 

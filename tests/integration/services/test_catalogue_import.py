@@ -142,9 +142,9 @@ def test_a_missing_required_column_is_named(appliance, actor, fonds, tmp_path):
 
 
 def test_add_departments_creates_the_missing_ones(appliance, actor, fonds, tmp_path):
-    rows = catalogue_rows(2, department="CWK")
+    rows = catalogue_rows(2, department="CWK") + catalogue_rows(2, retention="D10", department="CWK")
     report = run_import(appliance, actor, write_csv(tmp_path / "c.csv", rows), add_departments=True)
-    assert report.departments_added == ["Z109/CWK"]
+    assert report.departments_added == ["Z109/CWK"] and report.classes == 2
     assert history(appliance.uow_factory, "department", "Z109/CWK")[0].action == "department.create"
 
 
