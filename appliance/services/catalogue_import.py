@@ -8,7 +8,7 @@ from appliance.domain.actors import Actor
 from appliance.domain.catalogue import AccessLabel, ItemFields, ItemState
 from appliance.domain.catalogue_table import CellProblem, RowError, is_header_row, map_headers, parse_row
 from appliance.domain.codes import ArchivalCode, ClassKey
-from appliance.domain.errors import ImportRefusedError, InvalidInputError, UnknownDepartmentError
+from appliance.domain.errors import ImportRefusedError, InvalidInputError, NotFoundError, UnknownDepartmentError
 from appliance.services.audit import record
 from appliance.services.items import check_class
 
@@ -178,7 +178,7 @@ class ClassContext:
             key = code.class_key
             try:
                 self._check_class(key)
-            except InvalidInputError as error:
+            except (InvalidInputError, NotFoundError) as error:
                 raise RowError(CellProblem(row_number, "档号", str(error))) from None
             state = self.classes[raw_key] = ClassState(key, self.lookup.catalogue.existing_numbers(key))
         return state

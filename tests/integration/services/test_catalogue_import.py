@@ -96,7 +96,7 @@ def test_one_bad_row_refuses_the_whole_file(appliance, actor, fonds, tmp_path):
     [
         (1, "Z109-WS·2011-Y-BGS-0001", "row 3, column 档号: duplicate archival code Z109-WS·2011-Y-BGS-0001"),
         (1, "Z109-WS·2011-Q-BGS-0002", "row 3, column 档号: malformed archival code"),
-        (1, "Q999-WS·2011-Y-BGS-0002", "row 3, column 档号: unknown fonds Q999"),
+        (1, "Q999-WS·2011-Y-BGS-0002", "row 3, column 档号: no fonds 'Q999'"),
         (1, "Z109-WS·2011-Y-XYZ-0002", "row 3, column 档号: unknown department XYZ"),
         (1, "Z109-WS·2011-Y-0002", "needs one"),
         (5, "2011-03-15", "row 3, column 日期: date '2011-03-15' must be 8 digits"),
