@@ -79,10 +79,11 @@ def show_item(uow_factory, archival_code: str) -> ItemView:
     """An item with its pages and its audit history; raises NotFoundError or InvalidInputError."""
     code = parse_archival_code(archival_code).format()
     with uow_factory(read_only=True, consistent=False) as uow:
-        item = uow.catalogue.get_item(code)
-        if item is None:
+        found = uow.catalogue.get_item_with_pages(code)
+        if found is None:
             raise NotFoundError(f"no item {code}")
-        return ItemView(item, uow.blobs.pages(item.id), uow.audit.events_for("item", code))
+        item, pages = found
+        return ItemView(item, pages, uow.audit.events_for("item", code))
 
 
 def check_position_in_filter(position: ArchivalCode, item_filter: ItemFilter) -> None:

@@ -95,7 +95,7 @@ class AuditRepository:
 
     def events_for(self, object_type: str, object_id: str, limit: int = 200) -> list[AuditEvent]:
         parameters = {"object_type": object_type, "object_id": object_id, "limit": limit}
-        return [_to_event(row) for row in self.session.execute(_EVENTS_FOR_OBJECT, parameters)]
+        return [_to_event(row) for row in self.session.connection().execute(_EVENTS_FOR_OBJECT, parameters)]
 
     def latest(self, limit: int = 50) -> list[AuditEvent]:
         query = select(EVENTS).order_by(EVENTS.c.seq.desc()).limit(limit)

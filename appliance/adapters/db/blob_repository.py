@@ -2,18 +2,11 @@
 
 from collections.abc import Iterator
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from appliance.adapters.db.tables import BlobRow, FondsRow, ItemPageRow, ItemRow
 from appliance.domain.blobs import BlobRef
-
-_PAGES_OF_ITEM = (
-    select(BlobRow.sha256, BlobRow.sm3, BlobRow.size, BlobRow.media_type)
-    .join(ItemPageRow, ItemPageRow.blob_sha256 == BlobRow.sha256)
-    .where(ItemPageRow.item_id == bindparam("item_id"))
-    .order_by(ItemPageRow.sequence)
-)
 
 
 class BlobRepository:
@@ -41,9 +34,6 @@ class BlobRepository:
         for offset, sha256 in enumerate(digests, start=1):
             self.session.add(ItemPageRow(item_id=item_id, sequence=start + offset, blob_sha256=sha256))
         self.session.flush()
-
-    def pages(self, item_id: int) -> list[BlobRef]:
-        return [BlobRef(*row) for row in self.session.execute(_PAGES_OF_ITEM, {"item_id": item_id})]
 
     def page_counts(self, fonds_code: str) -> dict[str, int]:
         """Stored page count per archival code, for the items of a fonds that have pages."""

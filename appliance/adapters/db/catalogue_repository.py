@@ -10,13 +10,16 @@ from sqlalchemy.orm import Session
 from appliance.adapters.db.bulk_insert import insert_items
 from appliance.adapters.db.tables import (
     NO_DEPARTMENT,
+    BlobRow,
     CategoryRow,
     ClassCounterRow,
     DepartmentRow,
     FondsRow,
+    ItemPageRow,
     ItemRow,
     utc_now,
 )
+from appliance.domain.blobs import BlobRef
 from appliance.domain.catalogue import AccessLabel, Fonds, Item, ItemFields, ItemFilter, ItemState, Scheme
 from appliance.domain.codes import ArchivalCode, ClassKey
 
@@ -139,8 +142,16 @@ class CatalogueRepository:
         return insert_items(self.session.connection(), tuples, utc_now())
 
     def get_item(self, archival_code: str) -> Item | None:
-        row = self.session.execute(_ITEM_BY_CODE, {"code": archival_code}).first()
+        row = self.session.connection().execute(_ITEM_BY_CODE, {"code": archival_code}).first()
         return None if row is None else _to_item(row)
+
+    def get_item_with_pages(self, archival_code: str) -> tuple[Item, list[BlobRef]] | None:
+        """The item and its page blobs in one round trip: the item page is the most frequent read."""
+        rows = self.session.connection().execute(_ITEM_WITH_PAGES_BY_CODE, {"code": archival_code}).all()
+        if not rows:
+            return None
+        pages = [BlobRef(row.sha256, row.sm3, row.size, row.media_type) for row in rows if row.sha256 is not None]
+        return _to_item(rows[0]), pages
 
     def list_items(self, item_filter: ItemFilter, after: ArchivalCode | None, limit: int) -> list[Item]:
         """One page in code order, starting after `after` (keyset paging: deep pages stay fast)."""
@@ -270,6 +281,14 @@ def _item_query() -> Select:
 
 # Built once: look-up by code is the hottest read, and building a statement costs more than running it.
 _ITEM_BY_CODE = _item_query().where(ITEMS.c.archival_code == bindparam("code"))
+_ITEM_WITH_PAGES_BY_CODE = (
+    _item_query()
+    .add_columns(BlobRow.sha256, BlobRow.sm3, BlobRow.size, BlobRow.media_type)
+    .outerjoin(ItemPageRow, ItemPageRow.item_id == ITEMS.c.id)
+    .outerjoin(BlobRow, BlobRow.sha256 == ItemPageRow.blob_sha256)
+    .where(ITEMS.c.archival_code == bindparam("code"))
+    .order_by(ItemPageRow.sequence)
+)
 
 
 def _to_item(row) -> Item:
