@@ -7,6 +7,7 @@ batches straight into the tables; `verify_audit_chain` afterwards proves the cha
 
 from sqlalchemy import Engine, select, update
 
+from appliance.adapters.db.audit_repository import event_columns
 from appliance.adapters.db.tables import AuditEventRow, AuditHeadRow
 from appliance.domain.audit import AuditEvent, chain_hash, event_json
 from appliance.services.audit import utc_timestamp
@@ -42,15 +43,4 @@ def fill_audit_chain(engine: Engine, object_ids: list[str], events: int, actor: 
 def _event_row(seq: int, previous_hash: str, actor: str, object_id: str) -> dict:
     event = AuditEvent(seq, utc_timestamp(), actor, "local", ACTION, "item", object_id, "ok", DETAILS)
     details_json = event.details_json()
-    return {
-        "seq": seq,
-        "occurred_at": event.occurred_at,
-        "actor": event.actor,
-        "source": event.source,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "result": event.result,
-        "details": details_json,
-        "hash": chain_hash(previous_hash, event_json(event, details_json)),
-    }
+    return {**event_columns(event, details_json), "hash": chain_hash(previous_hash, event_json(event, details_json))}

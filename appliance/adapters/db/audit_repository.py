@@ -11,6 +11,7 @@ from appliance.domain.audit import AuditEvent, chain_hash, event_json, fields_js
 
 EVENTS = AuditEventRow.__table__
 HEAD_ID = 1
+_INSERT_EVENT = EVENTS.insert()
 _EVENTS_FOR_OBJECT = (
     select(EVENTS)
     .where(EVENTS.c.object_type == bindparam("object_type"), EVENTS.c.object_id == bindparam("object_id"))
@@ -39,7 +40,7 @@ class AuditRepository:
         event = AuditEvent(**{**draft.__dict__, "seq": head[0] + 1})
         details_json = event.details_json()
         digest = chain_hash(head[1], event_json(event, details_json))
-        self.session.execute(EVENTS.insert().values(**_columns(event, details_json), hash=digest))
+        self.session.connection().execute(_INSERT_EVENT, {**event_columns(event, details_json), "hash": digest})
         head[:] = [event.seq, digest]
         self._head_dirty = True
         return event
@@ -102,7 +103,8 @@ class AuditRepository:
         return [_to_event(row) for row in self.session.execute(query)]
 
 
-def _columns(event: AuditEvent, details_json: str) -> dict:
+def event_columns(event: AuditEvent, details_json: str) -> dict:
+    """The stored columns of an event, but its hash."""
     return {
         "seq": event.seq,
         "occurred_at": event.occurred_at,

@@ -1,0 +1,24 @@
+"""The benchmarks stay runnable: a tiny run of each on both databases (figures at this size mean nothing)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(script: str, *arguments: str) -> str:
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "bench" / script), *arguments], capture_output=True,
+                            text=True, timeout=600, cwd=REPO_ROOT)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_the_catalogue_benchmark_runs_end_to_end(tmp_path):
+    output = run("catalogue_bench.py", "--items", "3000", "--xlsx-items", "600", "--audit-events", "2000",
+                 "--audit-sample", "500", "--lookups", "50", "--pages", "20", "--no-results", "--out", str(tmp_path))
+    for figure in ("CSV import rate", "xlsx import rate", "audit chain verify", "show_item", "list_items deep page"):
+        assert f"sqlite      {figure}" in output and f"postgresql  {figure}" in output, figure
