@@ -32,5 +32,6 @@ def write_catalogue_xlsx(path: Path, items: Iterable[Item], _context: ExportCont
 WRITERS = {
     "xlsx": write_catalogue_xlsx,
     "csv": write_catalogue_csv,
+    "csv-gb18030": write_catalogue_gb18030_csv,  # for older Chinese Excel, which opens csv as GB18030
     "pdf": write_catalogue_pdf,
 }

@@ -31,11 +31,6 @@ def list_fonds(uow_factory) -> list[Fonds]:
         return uow.catalogue.list_fonds()
 
 
-def get_fonds(uow_factory, code: str) -> Fonds:
-    with uow_factory(read_only=True) as uow:
-        return require_fonds(uow, code)
-
-
 def change_scheme(uow_factory, actor: Actor, code: str, scheme: str | Scheme) -> Fonds:
     """Change the classification scheme; refused with ConflictError once the fonds holds items."""
     new_scheme = _scheme(scheme)

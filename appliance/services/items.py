@@ -6,7 +6,7 @@ from pathlib import Path
 from appliance.domain.actors import Actor
 from appliance.domain.audit import AuditEvent
 from appliance.domain.blobs import BlobRef
-from appliance.domain.catalogue import Item, ItemFields, ItemFilter, ItemState, check_class_fits_scheme
+from appliance.domain.catalogue import Fonds, Item, ItemFields, ItemFilter, ItemState, check_class_fits_scheme
 from appliance.domain.codes import ArchivalCode, ClassKey, parse_archival_code
 from appliance.domain.errors import InvalidInputError, NotFoundError, UnknownDepartmentError
 from appliance.domain.retention import parse_retention
@@ -102,11 +102,26 @@ def check_position_in_filter(position: ArchivalCode, item_filter: ItemFilter) ->
 
 def list_items(uow_factory, item_filter: ItemFilter, after: str | None = None, limit: int = 50) -> ItemPage:
     """One page of items in code order; pass the page's `next_after` to get the next."""
+    return browse_fonds(uow_factory, item_filter, after, limit).page
+
+
+@dataclass(frozen=True)
+class FondsView:
+    """What the catalogue page of a fonds shows: the fonds, its departments, one page of items."""
+
+    fonds: Fonds
+    departments: dict[str, str]
+    page: ItemPage
+
+
+def browse_fonds(uow_factory, item_filter: ItemFilter, after: str | None = None, limit: int = 50) -> FondsView:
+    """The fonds with one page of its items in code order; raises NotFoundError or InvalidInputError."""
     after_code = parse_archival_code(after) if after else None
     if after_code is not None:
         check_position_in_filter(after_code, item_filter)
     with uow_factory(read_only=True, consistent=False) as uow:
-        require_fonds(uow, item_filter.fonds)
+        fonds = require_fonds(uow, item_filter.fonds)
         items = uow.catalogue.list_items(item_filter, after_code, limit + 1)
+        departments = uow.catalogue.departments(fonds.code)
     next_after = items[limit - 1].code if len(items) > limit else None
-    return ItemPage(items[:limit], next_after)
+    return FondsView(fonds, departments, ItemPage(items[:limit], next_after))

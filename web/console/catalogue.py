@@ -6,7 +6,7 @@ from appliance.domain.catalogue import ItemFilter
 from appliance.domain.errors import InvalidInputError
 from appliance.domain.retention import RETENTION_PERIODS
 from appliance.services import fonds as fonds_service
-from appliance.services.items import list_items
+from appliance.services.items import browse_fonds
 
 blueprint = Blueprint("catalogue", __name__, template_folder="templates")
 
@@ -22,13 +22,11 @@ def index():
 
 @blueprint.get("/fonds/<code>")
 def fonds_items(code: str):
-    fonds = fonds_service.get_fonds(_uow_factory(), code)
-    item_filter = ItemFilter(fonds.code, _year(), _choice("retention", RETENTION_PERIODS), _text("department"))
-    page = list_items(_uow_factory(), item_filter, after=request.args.get("after") or None,
-                      limit=current_app.extensions["dangan"].config.catalogue.page_size)
-    departments = fonds_service.list_departments(_uow_factory(), fonds.code)
-    return render_template("console/fonds.html", fonds=fonds, page=page, filter=item_filter,
-                           departments=departments, retentions=RETENTION_PERIODS)
+    item_filter = ItemFilter(code.upper(), _year(), _choice("retention", RETENTION_PERIODS), _text("department"))
+    view = browse_fonds(_uow_factory(), item_filter, after=request.args.get("after") or None,
+                        limit=current_app.extensions["dangan"].config.catalogue.page_size)
+    return render_template("console/fonds.html", fonds=view.fonds, page=view.page, filter=item_filter,
+                           departments=view.departments, retentions=RETENTION_PERIODS)
 
 
 def _year() -> int | None:

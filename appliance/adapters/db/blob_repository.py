@@ -1,6 +1,5 @@
 """Blob index and item pages: which stored blobs exist and which item's pages they are."""
 
-from collections.abc import Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,10 +21,6 @@ class BlobRepository:
     def get(self, sha256: str) -> BlobRef | None:
         row = self.session.get(BlobRow, sha256)
         return None if row is None else BlobRef(row.sha256, row.sm3, row.size, row.media_type)
-
-    def all(self) -> Iterator[BlobRef]:
-        for row in self.session.execute(select(BlobRow).order_by(BlobRow.sha256)).scalars():
-            yield BlobRef(row.sha256, row.sm3, row.size, row.media_type)
 
     def add_pages(self, item_id: int, digests: list[str]) -> None:
         start = self.session.scalar(

@@ -34,6 +34,17 @@ def normalised(rows: list[list]) -> list[list[str]]:
     return [[str(cell) if cell is not None else "" for cell in row] for row in rows]
 
 
+def test_a_gb18030_export_reads_back_as_gb18030(appliance, actor, fonds, tmp_path):
+    rows = catalogue_rows(3)
+    run_import(appliance, actor, write_csv(tmp_path / "c.csv", rows))
+    target = tmp_path / "out.csv"
+    export_catalogue(appliance.uow_factory, actor, ItemFilter("Z109"), target, WRITERS["csv-gb18030"], "csv-gb18030")
+    first_row = target.read_bytes().decode("gb18030").splitlines()[1]
+    assert first_row.startswith("1,Z109-WS·2011-Y-BGS-0001,Z办发〔2011〕1号")
+    with pytest.raises(UnicodeDecodeError):
+        target.read_bytes().decode("utf-8")
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
 def test_csv_as_chinese_excel_writes_it(appliance, actor, fonds, tmp_path, encoding):
     rows = catalogue_rows(7)
