@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from appliance.adapters.db.bulk_insert import insert_items
+from appliance.adapters.db.bulk_insert import ITEM_COLUMNS, insert_items
 from appliance.adapters.db.tables import (
     NO_DEPARTMENT,
     BlobRow,
@@ -120,7 +120,9 @@ class CatalogueRepository:
     # items
 
     def add_item(self, code: ArchivalCode, fields: ItemFields, state: ItemState) -> int:
-        result = self.session.execute(ITEMS.insert().values(self._item_values(code, fields, state)))
+        now = utc_now()
+        values = dict(zip(ITEM_COLUMNS, self._item_row(code, fields, state), strict=False))
+        result = self.session.execute(ITEMS.insert().values(**values, created_at=now, updated_at=now))
         return result.inserted_primary_key[0]
 
     def add_items(self, rows: Iterable[tuple[ArchivalCode, ItemFields]], state: ItemState) -> int:
@@ -130,15 +132,7 @@ class CatalogueRepository:
         its connection is busy with the bulk insert until the last row is in.
         """
         self._load_fonds_ids()
-        tuples = (
-            (
-                self._fonds_id(code.fonds), code.category, code.year, code.retention,
-                code.department or NO_DEPARTMENT, code.item_number, code.format(), fields.doc_number,
-                fields.responsible, fields.title, fields.supplied_title, fields.date, fields.access_label.value,
-                fields.pages, fields.notes, state.value,
-            )
-            for code, fields in rows
-        )
+        tuples = (self._item_row(code, fields, state) for code, fields in rows)
         return insert_items(self.session.connection(), tuples, utc_now())
 
     def get_item(self, archival_code: str) -> Item | None:
@@ -161,7 +155,7 @@ class CatalogueRepository:
                         after.item_number)
             # Compare only the columns the filter leaves open: SQLite then walks the index from
             # the position instead of scanning the whole class range.
-            pinned = self._pinned_columns(item_filter)
+            pinned = {column.key for column in _conditions(item_filter)}
             open_columns = [(column, value) for column, value in zip(_ORDER, position, strict=True)
                             if column.key not in pinned]
             query = query.where(tuple_(*(c for c, _ in open_columns)) > tuple(v for _, v in open_columns))
@@ -228,51 +222,31 @@ class CatalogueRepository:
             ITEMS.c.department == (key.department or NO_DEPARTMENT),
         ]
 
-    def _item_values(self, code: ArchivalCode, fields: ItemFields, state: ItemState) -> dict:
-        now = utc_now()
-        return {
-            "fonds_id": self._fonds_id(code.fonds),
-            "category": code.category,
-            "year": code.year,
-            "retention": code.retention,
-            "department": code.department or NO_DEPARTMENT,
-            "item_number": code.item_number,
-            "archival_code": code.format(),
-            "doc_number": fields.doc_number,
-            "responsible": fields.responsible,
-            "title": fields.title,
-            "supplied_title": fields.supplied_title,
-            "date": fields.date,
-            "access_label": fields.access_label.value,
-            "pages": fields.pages,
-            "notes": fields.notes,
-            "state": state.value,
-            "created_at": now,
-            "updated_at": now,
-        }
-
-    @staticmethod
-    def _pinned_columns(item_filter: ItemFilter) -> set[str]:
-        values = {"year": item_filter.year, "retention": item_filter.retention, "category": item_filter.category,
-                  "department": item_filter.department}
-        return {name for name, value in values.items() if value is not None}
-
-    def _item_query(self) -> Select:
-        return _item_query()
+    def _item_row(self, code: ArchivalCode, fields: ItemFields, state: ItemState) -> tuple:
+        """An item's values in ITEM_COLUMNS order, without the two timestamps."""
+        return (
+            self._fonds_id(code.fonds), code.category, code.year, code.retention, code.department or NO_DEPARTMENT,
+            code.item_number, code.format(), fields.doc_number, fields.responsible, fields.title,
+            fields.supplied_title, fields.date, fields.access_label.value, fields.pages, fields.notes, state.value,
+        )
 
     def _filtered(self, item_filter: ItemFilter) -> Select:
-        query = self._item_query().where(ITEMS.c.fonds_id == self._fonds_id(item_filter.fonds))
-        conditions = {
-            ITEMS.c.year: item_filter.year,
-            ITEMS.c.retention: item_filter.retention,
-            ITEMS.c.category: item_filter.category,
-            ITEMS.c.department: item_filter.department,
-            ITEMS.c.state: item_filter.state.value if item_filter.state else None,
-        }
-        for column, value in conditions.items():
-            if value is not None:
-                query = query.where(column == value)
+        query = _item_query().where(ITEMS.c.fonds_id == self._fonds_id(item_filter.fonds))
+        for column, value in _conditions(item_filter).items():
+            query = query.where(column == value)
         return query.order_by(*_ORDER)
+
+
+def _conditions(item_filter: ItemFilter) -> dict:
+    """The columns a filter pins, with their values."""
+    values = {
+        ITEMS.c.year: item_filter.year,
+        ITEMS.c.retention: item_filter.retention,
+        ITEMS.c.category: item_filter.category,
+        ITEMS.c.department: item_filter.department,
+        ITEMS.c.state: item_filter.state.value if item_filter.state else None,
+    }
+    return {column: value for column, value in values.items() if value is not None}
 
 
 def _item_query() -> Select:

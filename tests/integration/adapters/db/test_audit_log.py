@@ -32,30 +32,28 @@ def bypass_triggers(connection) -> None:
         connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
 
 
-def test_verify_names_an_altered_event(appliance):
+def tampered_chain_report(appliance, statement: str, parameters: dict | None = None):
+    """Ten events, then one tampering statement past the triggers; the report verify gives."""
     append_events(appliance.uow_factory, 10)
     with appliance.engine.begin() as connection:
         bypass_triggers(connection)
-        connection.execute(text("UPDATE audit_events SET details = :forged WHERE seq = 6"), {"forged": '{"n":99}'})
-    report = verify_audit_chain(appliance.uow_factory)
+        connection.execute(text(statement), parameters or {})
+    return verify_audit_chain(appliance.uow_factory)
+
+
+def test_verify_names_an_altered_event(appliance):
+    report = tampered_chain_report(appliance, "UPDATE audit_events SET details = :forged WHERE seq = 6",
+                                   {"forged": '{"n":99}'})
     assert not report.ok and report.first_bad_seq == 6 and report.events_checked == 5
 
 
 def test_verify_names_a_removed_event(appliance):
-    append_events(appliance.uow_factory, 10)
-    with appliance.engine.begin() as connection:
-        bypass_triggers(connection)
-        connection.execute(text("DELETE FROM audit_events WHERE seq = 4"))
-    report = verify_audit_chain(appliance.uow_factory)
+    report = tampered_chain_report(appliance, "DELETE FROM audit_events WHERE seq = 4")
     assert report.first_bad_seq == 4 and "removed" in report.problem
 
 
 def test_verify_notices_the_newest_events_removed(appliance):
-    append_events(appliance.uow_factory, 10)
-    with appliance.engine.begin() as connection:
-        bypass_triggers(connection)
-        connection.execute(text("DELETE FROM audit_events WHERE seq > 8"))
-    report = verify_audit_chain(appliance.uow_factory)
+    report = tampered_chain_report(appliance, "DELETE FROM audit_events WHERE seq > 8")
     assert not report.ok and "events 9 to 10 were removed" in report.problem
 
 
