@@ -7,7 +7,12 @@ PACKAGES=(
   postgresql                        # the second database; the test suite starts a private cluster
   fonts-noto-cjk                    # CJK font for the console
   fonts-wqy-microhei                # TrueType CJK font that reportlab can embed in PDFs
-  poppler-utils                     # pdftotext/pdftoppm: the tests read the PDFs we print
+  poppler-utils                     # pdftotext/pdftoppm: PDF pages to images, and the tests read our PDFs
+  libsane1 libsane-dev sane-utils   # SANE: python-sane builds against libsane-dev; saned for network scanners
+  libzbar0                          # zbar, read through pyzbar: cover sheet barcodes
+  tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng   # OCR, chi_sim+eng
+  umockdev gir1.2-umockdev-1.0 python3-gi                 # udev hotplug tests without hardware
+  iproute2                          # `ip` inside a private network namespace (saned test)
 )
 
 missing=()

@@ -1,0 +1,40 @@
+"""A captured page and a split document: what flows from a page source (scanner or file) to the outbox."""
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CapturedPage:
+    """One page as captured. `data` is the master as it will be stored: lossless PNG for a scan or a
+    rasterised PDF page, the file's own bytes for an image file (a JPEG stays the JPEG delivered)."""
+
+    data: bytes
+    media_type: str  # image/png, image/jpeg, image/tiff
+    resolution: int  # dpi
+    colour_mode: str  # colour, greyscale, bitonal
+    origin: str  # device name, or file path with page number
+    side: str | None = None  # front or back in a duplex scan
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class SplitDocument:
+    """Pages that belong together, with the cover sheet that named them (None: no cover before them)."""
+
+    sequence: int  # 1, 2, ... inside its batch
+    cover_payload: str | None
+    problem: str | None = None  # why the pages cannot be filed from the cover alone; they go to intake
+    pages: list[CapturedPage] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """The idempotency key: the SHA-256 of the document's content (its cover and its pages in order)."""
+        digest = hashlib.sha256(b"dangan-document-v1\n")
+        digest.update((self.cover_payload or "").encode("ascii", "replace") + b"\n")
+        for page in self.pages:
+            digest.update(page.sha256.encode("ascii") + b"\n")
+        return digest.hexdigest()
