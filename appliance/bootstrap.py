@@ -8,6 +8,7 @@ from appliance.adapters.blobstore import BlobStore
 from appliance.adapters.db.engine import build_engine
 from appliance.adapters.db.migrate import current_revision, head_revision, upgrade_to_head
 from appliance.adapters.db.unit_of_work import UnitOfWorkFactory
+from appliance.adapters.secrets import ensure_token_file, read_token_file
 from appliance.config import Config, load_config
 from appliance.domain.errors import DanganError
 
@@ -42,3 +43,14 @@ def check_schema(appliance: Appliance) -> None:
     current, head = current_revision(appliance.engine), head_revision()
     if current != head:
         raise SchemaOutOfDateError(f"database schema is at {current or 'nothing'}, expected {head}: run `dangan init`")
+
+
+def prepare_secrets(config: Config) -> None:
+    """Make the secrets a new box needs (the scanner agents' token); existing ones are kept."""
+    ensure_token_file(config.agent_token_file)
+
+
+def agent_token(config: Config) -> str | None:
+    """The token scanner agents present, or None before `dangan init` made it."""
+    path = config.agent_token_file
+    return read_token_file(path) if path.is_file() else None

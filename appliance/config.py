@@ -45,11 +45,31 @@ class CatalogueConfig:
 
 
 @dataclass(frozen=True)
+class AgentConfig:
+    name: str = ""  # empty: the host name
+    appliance_url: str = "http://127.0.0.1:8000"
+    token_file: Path | None = None  # empty: <home>/secrets/agent-token
+    spool: Path | None = None  # empty: <home>/agent (scan spool and outbox)
+    hot_folder: Path | None = None  # a share a network MFP scans to; empty: none
+    virtual_scanner: bool = False  # no scanner attached: SANE's pnm backend fed with a sample stack
+    sane_config_dir: Path | None = None  # a private SANE config (development, tests)
+    operator: str = ""
+    heartbeat_seconds: int = 2
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    processes: int = 0  # OCR processes; 0: one per core
+
+
+@dataclass(frozen=True)
 class Config:
     home: Path = DEFAULT_HOME
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     web: WebConfig = field(default_factory=WebConfig)
     catalogue: CatalogueConfig = field(default_factory=CatalogueConfig)
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    worker: WorkerConfig = field(default_factory=WorkerConfig)
 
     @property
     def database_url(self) -> str:
@@ -58,6 +78,14 @@ class Config:
     @property
     def blob_root(self) -> Path:
         return self.home / "blobs"
+
+    @property
+    def agent_token_file(self) -> Path:
+        return self.agent.token_file or self.home / "secrets" / "agent-token"
+
+    @property
+    def agent_spool(self) -> Path:
+        return self.agent.spool or self.home / "agent"
 
 
 def load_config(environ: typing.Mapping[str, str] | None = None) -> Config:

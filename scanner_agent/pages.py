@@ -3,6 +3,8 @@
 import hashlib
 from dataclasses import dataclass, field
 
+from appliance.domain.intake_manifest import document_key
+
 
 @dataclass(frozen=True)
 class CapturedPage:
@@ -33,8 +35,4 @@ class SplitDocument:
     @property
     def key(self) -> str:
         """The idempotency key: the SHA-256 of the document's content (its cover and its pages in order)."""
-        digest = hashlib.sha256(b"dangan-document-v1\n")
-        digest.update((self.cover_payload or "").encode("ascii", "replace") + b"\n")
-        for page in self.pages:
-            digest.update(page.sha256.encode("ascii") + b"\n")
-        return digest.hexdigest()
+        return document_key(self.cover_payload, [page.sha256 for page in self.pages])

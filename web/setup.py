@@ -2,9 +2,11 @@
 
 from flask import Flask
 
-from appliance.bootstrap import build_appliance, check_schema
+from appliance.bootstrap import agent_token, build_appliance, check_schema
+from appliance.domain.intake_manifest import MAX_PAGES
 from web import errors
-from web.api.v1 import health
+from web.api.v1 import health, intake, scanners
+from web.api.v1.agent_auth import TOKEN_KEY
 from web.console import catalogue
 
 CONTENT_SECURITY_POLICY = (
@@ -19,10 +21,13 @@ def configure_app(app: Flask, test_config: dict) -> None:
     if appliance is None:
         appliance = build_appliance(migrate=False)
         check_schema(appliance)
-    app.config.update(JSON_AS_ASCII=False, **settings)
+    # A delivered document is one request: up to 5,000 page parts, several hundred MB in colour.
+    app.config.update(JSON_AS_ASCII=False, MAX_FORM_PARTS=MAX_PAGES + 10, MAX_CONTENT_LENGTH=4 * 1024**3,
+                      **settings)
     app.extensions["dangan"] = appliance
-    app.register_blueprint(catalogue.blueprint)
-    app.register_blueprint(health.blueprint)
+    app.extensions[TOKEN_KEY] = settings.get("AGENT_TOKEN") or agent_token(appliance.config)
+    for blueprint in (catalogue.blueprint, health.blueprint, intake.blueprint, scanners.blueprint):
+        app.register_blueprint(blueprint)
     errors.register(app)
     app.after_request(_security_headers)
 

@@ -1,37 +1,88 @@
 """`dangan init` and `dangan run`."""
 
 import os
+import subprocess
 import sys
+import threading
+import time
 
 import click
 
+from appliance.bootstrap import prepare_secrets
 from appliance.cli.context import CliContext, pass_context
+from appliance.cli.signals import stop_on_signals
+from appliance.config import AgentConfig, Config
+
+STOP_GRACE_SECONDS = 15
 
 
 @click.command("init")
 @pass_context
 def init_command(context: CliContext) -> None:
-    """Create the data home and bring the database to the newest schema (safe to run again)."""
+    """Create the data home, its secrets, and bring the database to the newest schema (safe to run again)."""
     config = context.appliance.config
+    prepare_secrets(config)
     click.echo(f"data home {config.home} ready; database at the newest schema")
 
 
 @click.command("run")
 @pass_context
-def run_command(context: CliContext) -> None:
-    """Run the appliance: the web console under gunicorn (migrating the database first)."""
+def run_command(context: CliContext) -> int:
+    """Run the appliance: web console (gunicorn), scanner agent and worker, until Ctrl-C or SIGTERM."""
     config = context.appliance.config
+    prepare_secrets(config)
     context.appliance.close()
-    arguments = [
-        sys.executable, "-m", "gunicorn",
-        "--bind", config.web.bind,
-        "--workers", str(config.web.workers),
-        "--timeout", str(config.web.timeout),
-        "--access-logfile", "-",
-        "web:create_app()",
-    ]
-    click.echo(f"serving on http://{config.web.bind}/", err=True)
-    os.execv(sys.executable, arguments)
+    children = {name: subprocess.Popen(command, env=environment)
+                for name, (command, environment) in _services(config).items()}
+    click.echo(f"serving on http://{config.web.bind}/ (web, agent, worker)", err=True)
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        failed = _supervise(children, stop)
+    _stop_all(children)
+    if failed:
+        click.echo(f"{failed} stopped; the others were stopped too", err=True)
+        return 1
+    return 0
+
+
+def _services(config: Config) -> dict[str, tuple[list[str], dict | None]]:
+    web = [sys.executable, "-m", "gunicorn", "--bind", config.web.bind, "--workers", str(config.web.workers),
+           "--timeout", str(config.web.timeout), "--access-logfile", "-", "web:create_app()"]
+    agent_environment = dict(os.environ)
+    if config.agent.appliance_url == AgentConfig.appliance_url:  # not set: the agent posts to this box's web
+        agent_environment["DANGAN_AGENT_APPLIANCE_URL"] = f"http://{_local_address(config.web.bind)}"
+    return {
+        "web": (web, None),
+        "agent": ([sys.executable, "-m", "appliance.cli", "agent"], agent_environment),
+        "worker": ([sys.executable, "-m", "appliance.cli", "worker"], None),
+    }
+
+
+def _local_address(bind: str) -> str:
+    host, _, port = bind.rpartition(":")
+    return f"{'127.0.0.1' if host in ('', '0.0.0.0', '[::]') else host}:{port}"
+
+
+def _supervise(children: dict[str, subprocess.Popen], stop: threading.Event) -> str | None:
+    """Wait until asked to stop, or until one service exits (returned by name)."""
+    while not stop.wait(0.5):
+        for name, child in children.items():
+            if child.poll() is not None:
+                return name
+    return None
+
+
+def _stop_all(children: dict[str, subprocess.Popen]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for child in children.values():
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 def register(cli: click.Group) -> None:

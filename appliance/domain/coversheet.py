@@ -87,3 +87,36 @@ def batch_payload(key: ClassKey) -> str:
     if key.department:
         parts.append(key.department)
     return f"{VERSION}:BATCH:{'/'.join(parts)}"
+
+
+@dataclass(frozen=True)
+class SheetText:
+    """What a printed cover sheet says: its payload (as codes and in print), a heading and lines for people."""
+
+    payload: str
+    heading: str
+    lines: tuple[str, ...]
+
+
+def item_sheet(code: ArchivalCode, title: str, date: str, pages: int) -> SheetText:
+    lines = [f"档号：{code.format()}", f"题名：{title}", f"年度：{code.year}", f"保管期限：{code.retention}"]
+    if code.department:
+        lines.append(f"机构（问题）：{code.department}")
+    if date:
+        lines.append(f"日期：{date}")
+    if pages:
+        lines.append(f"页数：{pages}")
+    return SheetText(item_payload(code), "档案封面 · Item cover sheet", tuple(lines))
+
+
+def batch_sheets(key: ClassKey, fonds_name: str, separators: int) -> list[SheetText]:
+    """A batch sheet, then `separators` separator sheets (one to put before each further document)."""
+    lines = [f"全宗：{key.fonds} {fonds_name}", f"门类：{key.category}", f"年度：{key.year}",
+             f"保管期限：{key.retention}"]
+    if key.department:
+        lines.append(f"机构（问题）：{key.department}")
+    lines.append("每份文件成为本类下一件，件号自动顺延 · each document becomes the next item")
+    batch = SheetText(batch_payload(key), "批量扫描封面 · Batch sheet", tuple(lines))
+    separator = SheetText(SEPARATOR_PAYLOAD, "文件分隔页 · Separator",
+                          (f"批次：{key.label()}", "放在每份文件之前 · put before each document"))
+    return [batch] + [separator] * separators

@@ -135,6 +135,9 @@ class CatalogueRepository:
         tuples = (self._item_row(code, fields, state) for code, fields in rows)
         return insert_items(self.session.connection(), tuples, utc_now())
 
+    def set_pages(self, item_id: int, pages: int) -> None:
+        self.session.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(pages=pages, updated_at=utc_now()))
+
     def get_item(self, archival_code: str) -> Item | None:
         row = self.session.connection().execute(_ITEM_BY_CODE, {"code": archival_code}).first()
         return None if row is None else _to_item(row)

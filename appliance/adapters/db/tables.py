@@ -161,3 +161,125 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ScanBatchRow(Base):
+    """A scanned stack or an ingested set of files, with the splitter's report."""
+
+    __tablename__ = "scan_batches"
+    __table_args__ = (CheckConstraint("state IN ('scanning', 'finished', 'interrupted')", name="state"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid from the agent
+    agent: Mapped[str] = mapped_column(String(100))
+    origin: Mapped[str] = mapped_column(String(10))  # scan or file
+    device: Mapped[str] = mapped_column(String(200), default="")
+    operator: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(12))
+    started_at: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    report: Mapped[str] = mapped_column(Text, default="{}")  # JSON from the agent's splitter
+
+
+class IntakeDocumentRow(Base):
+    """A document delivered by an agent; its key makes delivery idempotent."""
+
+    __tablename__ = "intake_documents"
+    __table_args__ = (
+        UniqueConstraint("document_key", name="uq_intake_documents_document_key"),
+        CheckConstraint("state IN ('filed', 'new-item', 'intake')", name="state"),
+        Index("ix_intake_documents_batch", "batch_id", "sequence"),
+        Index("ix_intake_documents_state", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_key: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[str] = mapped_column(ForeignKey("scan_batches.id"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    cover_payload: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    state: Mapped[str] = mapped_column(String(10))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    capture: Mapped[str] = mapped_column(Text, default="{}")  # JSON: preset, source, duplex
+    received_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class IntakePageRow(Base):
+    """A page as delivered, with its digitisation metadata (DA/T 31)."""
+
+    __tablename__ = "intake_pages"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("intake_documents.id"), primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True)
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    resolution: Mapped[int] = mapped_column(Integer)
+    colour_mode: Mapped[str] = mapped_column(String(10))
+    side: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    origin: Mapped[str] = mapped_column(String(300))
+
+
+class AgentStatusRow(Base):
+    """The last heartbeat of each scanner agent: its devices, batch in progress, outbox, last error."""
+
+    __tablename__ = "agent_status"
+
+    agent: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reported_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    state: Mapped[str] = mapped_column(Text, default="{}")  # JSON as the agent sent it, validated
+
+
+class ScanRequestRow(Base):
+    """A scan asked for in the appliance; the agent takes it with its next heartbeat."""
+
+    __tablename__ = "scan_requests"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'taken', 'done', 'failed')", name="state"),
+        Index("ix_scan_requests_state", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent: Mapped[str] = mapped_column(String(100))
+    device: Mapped[str] = mapped_column(String(200))
+    preset: Mapped[str] = mapped_column(String(20))
+    duplex: Mapped[bool] = mapped_column(Boolean, default=False)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(10))
+    batch_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class JobRow(Base):
+    """The job queue of the worker: a table, so the box needs no broker."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_jobs_dedupe_key"),
+        CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),
+        Index("ix_jobs_state_run_after", "state", "run_after", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    locked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    finished_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class DerivativeRow(Base):
+    """What a generator made from a source: OCR text and PDF of a page, the access copy of a document."""
+
+    __tablename__ = "derivatives"
+
+    source_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)  # page-ocr, access-pdf
+    generator: Mapped[str] = mapped_column(String(100), primary_key=True)
+    blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

@@ -7,6 +7,8 @@ from appliance.adapters.db.audit_repository import AuditRepository
 from appliance.adapters.db.blob_repository import BlobRepository
 from appliance.adapters.db.catalogue_repository import CatalogueRepository
 from appliance.adapters.db.engine import READ_ONLY
+from appliance.adapters.db.intake_repository import IntakeRepository
+from appliance.adapters.db.job_repository import JobRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -21,6 +23,8 @@ class SqlAlchemyUnitOfWork:
         self.catalogue = CatalogueRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.blobs = BlobRepository(self.session)
+        self.intake = IntakeRepository(self.session)
+        self.jobs = JobRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

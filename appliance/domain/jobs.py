@@ -1,0 +1,31 @@
+"""Background jobs and what they derive from stored originals."""
+
+import hashlib
+from dataclasses import dataclass
+
+OCR_PAGE = "ocr-page"
+ACCESS_COPY = "access-copy"
+PAGE_OCR = "page-ocr"  # derivative kinds
+ACCESS_PDF = "access-pdf"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    payload: dict
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Derivative:
+    source_sha256: str  # the original's digest, or a digest of the page list for a document's copy
+    kind: str
+    generator: str  # engine, version and settings: a new generator makes new derivatives
+    blob_sha256: str | None
+    text: str | None
+
+
+def page_list_digest(page_digests: list[str]) -> str:
+    """Names the ordered set of pages an access copy was built from."""
+    return hashlib.sha256("\n".join(page_digests).encode("ascii")).hexdigest()

@@ -1,0 +1,204 @@
+"""One batch from a page source to the outbox: read each page's barcodes, keep it in the batch spool, split, put.
+
+A page is journalled in the spool (file fsynced, then a journal line fsynced) before the splitter sees it, and
+the spool of a batch is removed only once every document of it is in the outbox. An agent killed at any moment
+comes back, replays the journal through a fresh splitter (splitting is deterministic and the outbox ignores a
+document it already holds), and the batch waits, interrupted, for the operator to resume or finish it.
+"""
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from appliance.domain.intake_manifest import BatchInfo, CaptureInfo
+from scanner_agent.outbox import Outbox
+from scanner_agent.pages import CapturedPage, SplitDocument
+from scanner_agent.splitting import PageReading, Splitter
+
+log = logging.getLogger("dangan.agent.capture")
+
+JOURNAL, BATCH_FILE, PAGES = "journal.jsonl", "batch.json", "pages"
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/tiff": "tif"}
+Reader = Callable[[CapturedPage], PageReading]
+
+
+@dataclass
+class BatchProgress:
+    """What the heartbeat reports while a batch runs."""
+
+    batch_id: str
+    state: str = "scanning"  # scanning, finished, interrupted
+    pages: int = 0
+    documents: int = 0
+    error: str | None = None
+
+
+class BatchSpool:
+    """`<spool>/<batch id>/`: batch.json, pages/NNNNN.<ext>, journal.jsonl (one line per page, in scan order)."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    @classmethod
+    def create(cls, root: Path, batch: BatchInfo, capture: CaptureInfo) -> "BatchSpool":
+        spool = cls(root / batch.id)
+        (spool.directory / PAGES).mkdir(parents=True)
+        spool._write_state({"batch": batch.to_dict(), "capture": capture.to_dict(), "state": "scanning"})
+        _fsync_directory(root)
+        return spool
+
+    @property
+    def batch(self) -> BatchInfo:
+        return BatchInfo(**self._state()["batch"])
+
+    @property
+    def capture(self) -> CaptureInfo:
+        return CaptureInfo(**self._state()["capture"])
+
+    @property
+    def state(self) -> str:
+        return self._state()["state"]
+
+    def set_state(self, state: str) -> None:
+        self._write_state({**self._state(), "state": state})
+
+    def append(self, page: CapturedPage, reading: PageReading) -> None:
+        """Keep a page durably; raises OSError (disk full) with nothing journalled for it."""
+        number = self.page_count() + 1
+        name = f"{number:05d}.{EXTENSIONS.get(page.media_type, 'bin')}"
+        _write_durably(self.directory / PAGES / name, page.data)
+        entry = {"file": name, "media_type": page.media_type, "resolution": page.resolution,
+                 "colour_mode": page.colour_mode, "origin": page.origin, "side": page.side,
+                 "reading": asdict(reading)}
+        with open(self.directory / JOURNAL, "a", encoding="utf-8") as journal:
+            journal.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            journal.flush()
+            os.fsync(journal.fileno())
+
+    def page_count(self) -> int:
+        return sum(1 for _ in self._entries())
+
+    def replay(self) -> Iterator[tuple[CapturedPage, PageReading]]:
+        """The journalled pages in order; a torn last line (a crash while writing it) is ignored."""
+        for entry in self._entries():
+            data = (self.directory / PAGES / entry["file"]).read_bytes()
+            page = CapturedPage(data, entry["media_type"], entry["resolution"], entry["colour_mode"],
+                                entry["origin"], entry["side"])
+            yield page, PageReading(**entry["reading"])
+
+    def remove(self) -> None:
+        shutil.rmtree(self.directory)
+
+    def _entries(self) -> Iterator[dict]:
+        try:
+            lines = (self.directory / JOURNAL).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return
+        for line in lines:
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                return
+
+    def _state(self) -> dict:
+        return json.loads((self.directory / BATCH_FILE).read_text(encoding="utf-8"))
+
+    def _write_state(self, state: dict) -> None:
+        temp = self.directory / (BATCH_FILE + ".tmp")
+        _write_durably(temp, json.dumps(state, ensure_ascii=False).encode("utf-8"))
+        os.replace(temp, self.directory / BATCH_FILE)
+        _fsync_directory(self.directory)
+
+
+class BatchRun:
+    """Feeds pages of one batch through reading, the spool, the splitter and into the outbox."""
+
+    def __init__(self, spool: BatchSpool, outbox: Outbox, reader: Reader,
+                 on_document: Callable[[SplitDocument], None] = lambda document: None):
+        self.spool, self.outbox, self.reader, self.on_document = spool, outbox, reader, on_document
+        self.splitter = Splitter()
+        self.progress = BatchProgress(spool.batch.id, spool.state)
+        self.keys: list[str] = []
+        self._replay()
+
+    def feed(self, pages: Iterable[CapturedPage]) -> None:
+        """Take pages until the source ends; a source error propagates with every page so far kept."""
+        for page in pages:
+            reading = self.reader(page)
+            self.spool.append(page, reading)
+            self._split(page, reading)
+
+    def finish(self) -> dict:
+        """The stack is complete: the last document goes out, the spool goes; returns the batch report."""
+        self._put(self.splitter.finish())
+        self.spool.set_state("finished")
+        self.progress.state = "finished"
+        report = self.report()
+        self.spool.remove()
+        return report
+
+    def interrupt(self, error: str) -> dict:
+        self.spool.set_state("interrupted")
+        self.progress.state, self.progress.error = "interrupted", error
+        return self.report()
+
+    def report(self) -> dict:
+        batch, split = self.spool.batch, self.splitter.report
+        return {
+            **batch.to_dict(), "capture": self.spool.capture.to_dict(), "state": self.progress.state,
+            "pages_scanned": split.pages_scanned, "error": self.progress.error,
+            "covers": [{"page": cover.page_number, "payload": cover.payload} for cover in split.covers],
+            "blank_backs_dropped": split.blank_backs_dropped, "notes": split.notes,
+            "documents": [{"sequence": sequence, "cover": cover, "pages": pages, "problem": problem, "key": key}
+                          for (sequence, cover, pages, problem), key in zip(split.documents, self.keys, strict=False)],
+        }
+
+    def _replay(self) -> None:
+        for page, reading in self.spool.replay():
+            self._split(page, reading)
+
+    def _split(self, page: CapturedPage, reading: PageReading) -> None:
+        self.progress.pages += 1
+        self._put(self.splitter.add(page, reading))
+
+    def _put(self, documents: list[SplitDocument]) -> None:
+        for document in documents:
+            self.outbox.put(document, self.spool.batch, self.spool.capture)
+            self.keys.append(document.key)
+            self.progress.documents += 1
+            self.on_document(document)
+
+
+def new_batch(root: Path, origin: str, device: str, operator: str, capture: CaptureInfo) -> BatchSpool:
+    started = datetime.now(UTC).isoformat()
+    batch = BatchInfo(id=str(uuid.uuid4()), origin=origin, device=device, operator=operator, started_at=started)
+    return BatchSpool.create(root, batch, capture)
+
+
+def unfinished_spools(root: Path) -> list[BatchSpool]:
+    """Batches left in the spool by a fault or a crash, oldest first."""
+    if not root.is_dir():
+        return []
+    spools = [BatchSpool(path) for path in root.iterdir() if (path / BATCH_FILE).is_file()]
+    return sorted(spools, key=lambda spool: spool.batch.started_at)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,83 @@
+"""Scanner agents over the API: heartbeats, scans asked for, batch reports, the intake queue.
+
+All of it is machine-to-machine for now (the agent token); the console issue adds people's sessions.
+"""
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from appliance.domain.errors import InvalidInputError
+from appliance.services import scanners
+from web.api.v1.agent_auth import agent_required
+
+blueprint = Blueprint("scanners_api", __name__, url_prefix="/api/v1")
+
+
+def _uow_factory():
+    return current_app.extensions["dangan"].uow_factory
+
+
+def _json_object() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInputError("the request body must be a JSON object")
+    return body
+
+
+@blueprint.post("/agents/<agent>/heartbeat")
+@agent_required
+def heartbeat(agent: str):
+    requests = scanners.report_heartbeat(_uow_factory(), agent, _json_object())
+    return jsonify({"scan_requests": [scan.as_dict() for scan in requests]})
+
+
+@blueprint.post("/agents/<agent>/scan-requests/<int:request_id>")
+@agent_required
+def finish_scan(agent: str, request_id: int):
+    body = _json_object()
+    scanners.finish_scan_request(_uow_factory(), g.agent, agent, request_id, body.get("outcome", ""), body.get("batch"),
+                                 body.get("message"))
+    return jsonify({"ok": True})
+
+
+@blueprint.put("/batches/<batch_id>")
+@agent_required
+def record_batch(batch_id: str):
+    body = _json_object()
+    scanners.record_batch(_uow_factory(), g.agent, batch_id, body.get("state", ""), body.get("report", {}))
+    return jsonify({"ok": True})
+
+
+@blueprint.get("/batches/<batch_id>")
+@agent_required
+def show_batch(batch_id: str):
+    batch, documents = scanners.show_batch(_uow_factory(), batch_id)
+    return jsonify({"batch": batch.__dict__, "documents": [_document(view) for view in documents]})
+
+
+@blueprint.post("/scans")
+@agent_required
+def request_scan():
+    body = _json_object()
+    scan = scanners.request_scan(_uow_factory(), g.agent, str(body.get("agent", "")), str(body.get("device", "")),
+                                 str(body.get("preset", "colour")), bool(body.get("duplex", False)),
+                                 body.get("resume_batch"))
+    return jsonify(scan.as_dict()), 201
+
+
+@blueprint.get("/scanners")
+@agent_required
+def list_scanners():
+    reports = scanners.agent_reports(_uow_factory())
+    return jsonify({"agents": [{"agent": r.agent, "reported_at": r.reported_at, **r.state} for r in reports]})
+
+
+@blueprint.get("/intake")
+@agent_required
+def intake_queue():
+    return jsonify({"documents": [_document(view) for view in scanners.intake_queue(_uow_factory())]})
+
+
+def _document(view) -> dict:
+    return {"id": view.id, "batch": view.batch_id, "sequence": view.sequence, "cover": view.cover_payload,
+            "state": view.state.value, "archival_code": view.archival_code, "reason": view.reason,
+            "pages": view.pages, "received_at": view.received_at}
