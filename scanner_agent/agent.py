@@ -48,7 +48,8 @@ class Agent:
         self.batches_root.mkdir(parents=True, exist_ok=True)
         self.reports = ReportSpool(settings.spool / "reports")
         self.outbox = Outbox(settings.spool / "outbox")
-        self.deliverer = Deliverer(self.outbox, IntakeClient(settings.appliance_url, settings.token))
+        self.deliverer = Deliverer(self.outbox, IntakeClient(settings.appliance_url, settings.token,
+                                                             agent_name=settings.name))
         self.client = ApplianceClient(settings.appliance_url, settings.token, settings.name)
         self.decoder = IsolatedDecoder()
         self.requests: queue.Queue = queue.Queue()

@@ -6,6 +6,7 @@ import urllib.parse
 import urllib.request
 
 from appliance.domain.errors import DanganError
+from scanner_agent.delivery import AGENT_HEADER
 
 
 class ApplianceUnavailableError(DanganError):
@@ -18,6 +19,7 @@ class ApplianceClient:
     def __init__(self, appliance_url: str, token: str, agent: str, timeout: float = 10.0):
         self.base = appliance_url.rstrip("/") + "/api/v1"
         self.token, self.agent, self.timeout = token, urllib.parse.quote(agent, safe=""), timeout
+        self.agent_name = agent
 
     def heartbeat(self, state: dict) -> list[dict]:
         """Report the agent's state; returns the scans asked for since the last heartbeat."""
@@ -33,7 +35,8 @@ class ApplianceClient:
     def _call(self, method: str, path: str, body: dict) -> dict:
         request = urllib.request.Request(
             self.base + path, method=method, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
+                     AGENT_HEADER: self.agent_name})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"{}")

@@ -22,6 +22,7 @@ from scanner_agent.outbox import Outbox, OutboxEntry, OutboxEntryDamagedError
 from scanner_agent.wire import MultipartBody
 
 INTAKE_PATH = "/api/v1/intake"
+AGENT_HEADER = "X-Dangan-Agent"  # names the agent in the appliance's audit trail
 RECEIPT_STATES = ("filed", "new-item", "intake")
 MAX_ANSWER_BYTES = 64 * 1024
 IDLE_POLL_SECONDS = 30.0  # a safety net: notify() is how new documents are normally announced
@@ -47,13 +48,14 @@ class IntakeClient:
     """Posts one outbox document to the appliance's intake endpoint."""
 
     def __init__(self, appliance_url: str, token: str, timeout: float = 60.0,
-                 ssl_context: ssl.SSLContext | None = None):
+                 ssl_context: ssl.SSLContext | None = None, agent_name: str = ""):
         parts = urllib.parse.urlsplit(appliance_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InvalidInputError(f"appliance URL {appliance_url!r} must be http:// or https:// with a host")
         if not token:
             raise InvalidInputError("the agent needs a token to deliver to the appliance")
         self._parts, self._token, self._timeout, self._ssl_context = parts, token, timeout, ssl_context
+        self._agent_name = agent_name
         self._path = parts.path.rstrip("/") + INTAKE_PATH
 
     def deliver(self, entry: OutboxEntry) -> DeliveryResult:
@@ -70,6 +72,7 @@ class IntakeClient:
         try:
             connection.putrequest("POST", self._path, skip_accept_encoding=True)
             for header, value in (("Authorization", f"Bearer {self._token}"), ("Idempotency-Key", key),
+                                  (AGENT_HEADER, self._agent_name),
                                   ("Content-Type", body.content_type), ("Content-Length", str(body.length)),
                                   ("Accept", "application/json")):
                 connection.putheader(header, value)

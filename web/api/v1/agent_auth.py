@@ -6,9 +6,12 @@ from functools import wraps
 from flask import current_app, g, request
 
 from appliance.domain.actors import Actor
+from appliance.domain.errors import InvalidInputError
+from appliance.domain.scanning import check_agent_name
 from web.errors import error_response
 
 TOKEN_KEY = "dangan_agent_token"
+AGENT_HEADER = "X-Dangan-Agent"
 
 
 def agent_required(view):
@@ -22,7 +25,16 @@ def agent_required(view):
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected.encode()):
             return error_response("unauthorised", "a valid agent token is required", 401)
-        g.agent = Actor(name="agent", source=request.remote_addr or "unknown")
+        g.agent = Actor(name=_agent_name(), source=request.remote_addr or "unknown")
         return view(*args, **kwargs)
 
     return guarded
+
+
+def _agent_name() -> str:
+    """The agent names itself; a name that breaks the rules is recorded as plain "agent", not refused."""
+    name = request.headers.get(AGENT_HEADER, "")
+    try:
+        return f"agent:{check_agent_name(name)}"
+    except InvalidInputError:
+        return "agent"
