@@ -1,6 +1,8 @@
 """The one place that builds the engine, the unit-of-work factory and the blob store from the config."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -8,6 +10,7 @@ from appliance.adapters.blobstore import BlobStore
 from appliance.adapters.db.engine import build_engine
 from appliance.adapters.db.migrate import current_revision, head_revision, upgrade_to_head
 from appliance.adapters.db.unit_of_work import UnitOfWorkFactory
+from appliance.adapters.images import image_problem
 from appliance.adapters.secrets import ensure_token_file, read_token_file
 from appliance.config import Config, load_config
 from appliance.domain.errors import DanganError
@@ -23,6 +26,7 @@ class Appliance:
     engine: Engine
     uow_factory: UnitOfWorkFactory
     blob_store: BlobStore
+    image_problem: Callable[[Path, str], str | None] = image_problem  # checks a delivered page image
 
     def close(self) -> None:
         self.engine.dispose()

@@ -60,6 +60,7 @@ class AgentConfig:
 @dataclass(frozen=True)
 class WorkerConfig:
     processes: int = 0  # OCR processes; 0: one per core
+    ocr_languages: str = "chi_sim"  # tesseract models; chi_sim+eng measured worse on Chinese pages (see ocr.py)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
 from appliance.adapters import ocr
@@ -30,6 +31,7 @@ log = logging.getLogger("dangan.worker")
 class Worker:
     def __init__(self, appliance: Appliance, processes: int | None = None, poll_seconds: float = 1.0):
         self.appliance = appliance
+        self.languages = appliance.config.worker.ocr_languages
         self.processes = processes or os.cpu_count() or 1
         self.poll_seconds = poll_seconds
         self.name = f"{os.uname().nodename}:{os.getpid()}"
@@ -37,16 +39,21 @@ class Worker:
 
     def run(self, stop: threading.Event) -> None:
         """Work until `stop` is set; jobs still running then are left to their lease and run again later."""
-        for problem in ocr.check_ocr_available():
+        for problem in ocr.check_ocr_available(self.languages):
             log.error("OCR is not available: %s", problem)
-        context = get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=self.processes, mp_context=context) as pool:
+        self._pool = self._new_pool()
+        try:
             while not stop.is_set():
-                busy = self._start_ocr(pool) | self._run_access_copies()
+                busy = self._start_ocr() | self._run_access_copies()
                 self._collect(timeout=0.2 if busy else self.poll_seconds)
             self._collect(timeout=None)
+        finally:
+            self._pool.shutdown(cancel_futures=True)
 
-    def _start_ocr(self, pool) -> bool:
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.processes, mp_context=get_context("forkserver"))
+
+    def _start_ocr(self) -> bool:
         free = self.processes - len(self._in_flight)
         if free <= 0:
             return False
@@ -57,7 +64,7 @@ class Worker:
             except (DanganError, OSError) as error:
                 fail_job(self.appliance.uow_factory, job, f"page cannot be read: {error}")
                 continue
-            self._in_flight[pool.submit(ocr.recognise_page, image)] = job
+            self._in_flight[self._pool.submit(ocr.recognise_page, image, languages=self.languages)] = job
         return bool(jobs)
 
     def _run_access_copies(self) -> bool:
@@ -73,6 +80,10 @@ class Worker:
         if not self._in_flight:
             return
         done, _ = wait(list(self._in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+        if any(isinstance(future.exception(), BrokenProcessPool) for future in done):
+            # an OCR process died (killed, out of memory): every page in flight is retried, on a new pool
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = self._new_pool()
         for future in done:
             job = self._in_flight.pop(future)
             try:
@@ -81,5 +92,5 @@ class Worker:
                 log.warning("OCR of %s failed: %s", job.payload.get("sha256"), error)
                 fail_job(self.appliance.uow_factory, job, str(error) or type(error).__name__)
                 continue
-            store_page_text(self.appliance.uow_factory, self.appliance.blob_store, job, ocr.GENERATOR_VERSION,
-                            page.text, page.pdf)
+            store_page_text(self.appliance.uow_factory, self.appliance.blob_store, job,
+                            ocr.generator_version(self.languages), page.text, page.pdf)

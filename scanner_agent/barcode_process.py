@@ -2,7 +2,7 @@
 
     python -m scanner_agent.barcode_process [--test-hooks]
 
-Request: a JSON header line {"format": "png" | "raw", "length": n, "width", "height", "dpi"} then n bytes (a PNG
+Request: a JSON header line {"format": "file" | "raw", "length": n, "width", "height", "dpi"} then n bytes (a PNG
 or other image file, or raw 8-bit greyscale pixels). Answer: {"payloads": [...], "blank": bool} or {"error": text}
 for a page that is not an image. zbar may kill this process (assert, segfault); the parent then starts another.
 """

@@ -10,7 +10,7 @@ PACKAGES=(
   poppler-utils                     # pdftotext/pdftoppm: PDF pages to images, and the tests read our PDFs
   libsane1 libsane-dev sane-utils   # SANE: python-sane builds against libsane-dev; saned for network scanners
   libzbar0                          # zbar, read through pyzbar: cover sheet barcodes
-  tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng   # OCR, chi_sim+eng
+  tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng   # OCR: chi_sim, and eng for mostly-English papers
   umockdev gir1.2-umockdev-1.0 python3-gi                 # udev hotplug tests without hardware
   iproute2                          # `ip` inside a private network namespace (saned test)
 )

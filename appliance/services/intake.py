@@ -5,7 +5,9 @@ twice (a retry after a lost response, a restarted agent) is filed once and the s
 first one's receipt.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import BinaryIO
 
 from appliance.domain.actors import Actor
@@ -36,10 +38,13 @@ class Filing:
 
 
 def receive_document(uow_factory, blob_store, agent: Actor, manifest: Manifest, page_streams: list[BinaryIO],
-                     default_label: str = AccessLabel.INTERNAL.value) -> IntakeReceipt:
+                     default_label: str = AccessLabel.INTERNAL.value,
+                     image_problem: Callable[[Path, str], str | None] = lambda path, media_type: None,
+                     ) -> IntakeReceipt:
     """Store and file one delivered document; a document delivered before returns its first receipt.
 
-    Raises InvalidInputError when a page's content does not match the digest in the manifest.
+    `image_problem(path, media_type)` says why a stored page is not a usable image (None: it is).
+    Raises InvalidInputError when a page's content does not match its digest or is not a usable image.
     """
     with uow_factory(read_only=True, consistent=False) as uow:
         earlier = uow.intake.find_receipt(manifest.document_key)
@@ -47,6 +52,10 @@ def receive_document(uow_factory, blob_store, agent: Actor, manifest: Manifest, 
         return earlier
     access_label = parse_access_label(default_label)
     stored = _store_pages(blob_store, manifest, page_streams)  # durable before the commit that names them
+    for entry in manifest.pages:
+        problem = image_problem(blob_store.path(entry.sha256), entry.media_type)
+        if problem:
+            raise InvalidInputError(f"{entry.part}: {problem}; nothing of this document was filed")
     try:
         return _file_document(uow_factory, agent, manifest, stored, access_label)
     except ConflictError:

@@ -20,7 +20,11 @@ def page_png(seed: int) -> bytes:
 
 def delivered(cover: str | None, seeds: list[int], problem: str | None = None, sequence: int = 1,
               batch_id: str = BATCH_ID) -> tuple[Manifest, list[bytes]]:
-    pages = [page_png(seed) for seed in seeds]
+    return delivered_raw(cover, [page_png(seed) for seed in seeds], problem, sequence, batch_id)
+
+
+def delivered_raw(cover: str | None, pages: list[bytes], problem: str | None = None, sequence: int = 1,
+                  batch_id: str = BATCH_ID) -> tuple[Manifest, list[bytes]]:
     entries = tuple(PageEntry(f"page-{number}", hashlib.sha256(data).hexdigest(), "image/png", 300, "greyscale",
                               None, "test:0") for number, data in enumerate(pages, start=1))
     manifest = Manifest(

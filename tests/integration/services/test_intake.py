@@ -130,3 +130,15 @@ def test_receiving_is_audited_with_the_capture_metadata(appliance, registered):
     assert event.action == "intake.receive" and event.actor == "agent"
     assert event.details["device"] == "test:0" and event.details["operator"] == "operator-1"
     assert event.details["archival_code"] == "Z109-WS·2011-Y-BGS-0001"
+
+
+def test_a_page_that_is_not_an_image_is_refused_and_nothing_is_recorded(appliance, registered):
+    from appliance.adapters.images import image_problem
+    from tests.support.intake_documents import delivered_raw
+
+    manifest, pages = delivered_raw("DA1:ITEM:Z109-WS.2011-Y-BGS-0001", [b"%PDF-1.4 not a png", b"\x89PNG\r\n\x1a\n"])
+    with pytest.raises(InvalidInputError, match="page-1: not a readable image"):
+        receive_document(appliance.uow_factory, appliance.blob_store, AGENT, manifest, streams(pages),
+                         image_problem=image_problem)
+    assert intake_queue(appliance.uow_factory) == []
+    assert show_item(appliance.uow_factory, "Z109-WS·2011-Y-BGS-0001").item.fields.pages == 0

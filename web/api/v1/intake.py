@@ -20,7 +20,7 @@ def deliver_document():
     streams = [_page_stream(entry.part) for entry in manifest.pages]
     appliance = current_app.extensions["dangan"]
     receipt = receive_document(appliance.uow_factory, appliance.blob_store, g.agent, manifest, streams,
-                               appliance.config.catalogue.default_access_label)
+                               appliance.config.catalogue.default_access_label, appliance.image_problem)
     return jsonify(receipt.as_dict()), 200 if receipt.replay else 201
 
 

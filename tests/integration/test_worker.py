@@ -1,0 +1,83 @@
+"""The worker on real tesseract: queued OCR jobs become page text and a searchable access copy."""
+
+import io
+import subprocess
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+
+from appliance.adapters.sample_batch import render_text_page
+from appliance.domain.actors import Actor
+from appliance.domain.jobs import ACCESS_PDF, OCR_PAGE, PAGE_OCR, page_list_digest
+from appliance.services.derivatives import job_counts, unfinished_ocr
+from appliance.services.intake import receive_document
+from appliance.worker import Worker
+from tests.support.intake_documents import delivered_raw, streams
+
+LINES = ["关于做好档案数字化工作的通知", "各单位：请按照档案管理办法做好归档工作。"]
+
+
+def png_page(lines) -> bytes:
+    output = io.BytesIO()
+    render_text_page(lines, dpi=300).save(output, format="PNG", dpi=(300, 300))
+    return output.getvalue()
+
+
+def run_worker_until_idle(appliance, timeout=90):
+    stop = threading.Event()
+    worker = Worker(appliance, processes=2, poll_seconds=0.1)
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while unfinished_ocr(appliance.uow_factory) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join()
+
+
+@pytest.mark.slow
+def test_ocr_text_and_a_searchable_access_copy_for_a_delivered_document(appliance):
+    pages = [png_page(LINES), png_page(["第二页", "档案整理规则"])]
+    manifest, pages = delivered_raw(None, pages)
+    receipt = receive_document(appliance.uow_factory, appliance.blob_store, Actor("agent"), manifest,
+                               streams(pages))
+    run_worker_until_idle(appliance)
+    assert job_counts(appliance.uow_factory)[OCR_PAGE] == {"done": 2}
+    digests = [entry.sha256 for entry in manifest.pages]
+    with appliance.uow_factory(read_only=True) as uow:
+        texts = uow.jobs.derivatives(digests, PAGE_OCR)
+        (copy,) = uow.jobs.derivatives([page_list_digest(digests)], ACCESS_PDF).values()
+        events = uow.audit.events_for("intake", str(receipt.document_id))
+    assert "档案数字化" in texts[digests[0]].text.replace(" ", "")
+    assert "整理规则" in texts[digests[1]].text.replace(" ", "")
+    with appliance.blob_store.open(copy.blob_sha256) as handle:
+        pdf_text = subprocess.run(["pdftotext", "-", "-"], input=handle.read(), capture_output=True).stdout
+    assert "规则" in pdf_text.decode().replace(" ", "")
+    assert [event.action for event in events] == ["intake.receive", "access-copy.create"]
+
+
+def test_a_page_that_cannot_be_read_is_retried_later_and_the_other_pages_go_on(appliance):
+    lost, _ = delivered_raw(None, [png_page(["这一页的原件丢失了"])])
+    kept, _ = delivered_raw(None, [png_page(LINES)], sequence=2)
+    for manifest, lines in ((lost, ["这一页的原件丢失了"]), (kept, LINES)):
+        receive_document(appliance.uow_factory, appliance.blob_store, Actor("agent"), manifest,
+                         streams([png_page(lines)]))
+    appliance.blob_store.path(lost.pages[0].sha256).unlink()  # the disk lost it: the job must not stop the others
+    stop = threading.Event()
+    worker = Worker(appliance, processes=1, poll_seconds=0.1)
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and job_counts(appliance.uow_factory)[OCR_PAGE].get("done", 0) < 1:
+        time.sleep(0.1)
+    stop.set()
+    thread.join()
+    with appliance.uow_factory(read_only=True) as uow:
+        failed = uow.session.execute(text("SELECT attempts, state, last_error FROM jobs WHERE dedupe_key = :key"),
+                                     {"key": f"{OCR_PAGE}:{lost.pages[0].sha256}"}).one()
+    assert job_counts(appliance.uow_factory)[OCR_PAGE] == {"done": 1, "queued": 1}
+    assert (failed.attempts, failed.state) == (1, "queued") and "cannot be read" in failed.last_error
