@@ -9,9 +9,14 @@ PYTEST_ARGS ?=
 
 .PHONY: run test lint bench system-packages clean
 
+# With no scanner attached, the development box scans a sample stack through SANE's pnm backend.
+RUN_ENV = DANGAN_HOME=$(HOME_DIR) DANGAN_WEB_BIND=$(BIND) DANGAN_AGENT_VIRTUAL_SCANNER=$(VIRTUAL_SCANNER)
+VIRTUAL_SCANNER ?= true
+
 run: system-packages $(STAMP)
-	DANGAN_HOME=$(HOME_DIR) DANGAN_WEB_BIND=$(BIND) $(BIN)/dangan init
-	DANGAN_HOME=$(HOME_DIR) DANGAN_WEB_BIND=$(BIND) exec $(BIN)/dangan run
+	$(RUN_ENV) $(BIN)/dangan init
+	$(RUN_ENV) $(BIN)/dangan demo
+	$(RUN_ENV) exec $(BIN)/dangan run
 
 test: system-packages $(STAMP) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -22,6 +27,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/catalogue_bench.py
+	$(BIN)/python bench/barcode_bench.py
+	$(BIN)/python bench/ocr_bench.py
+	$(BIN)/python bench/capture_bench.py
 
 system-packages:
 	@bash scripts/install-system-packages.sh

@@ -22,3 +22,9 @@ def test_the_catalogue_benchmark_runs_end_to_end(tmp_path):
                  "--audit-sample", "500", "--lookups", "50", "--pages", "20", "--no-results", "--out", str(tmp_path))
     for figure in ("CSV import rate", "xlsx import rate", "audit chain verify", "show_item", "list_items deep page"):
         assert f"sqlite      {figure}" in output and f"postgresql  {figure}" in output, figure
+
+
+@pytest.mark.slow
+def test_the_capture_benchmark_runs_a_batch_to_searchable():
+    output = run("capture_bench.py", "--quick")
+    assert "last_page_to_all_filed_seconds" in output and "last_page_to_all_searchable_seconds" in output

@@ -1,30 +1,7 @@
-import sys
-
 import pytest
 from sqlalchemy import create_engine, text
 
-from appliance.cli.main import main
 from tests.support.catalogue_files import catalogue_rows, write_csv, write_xlsx
-
-
-@pytest.fixture
-def dangan(monkeypatch, capsys, tmp_path, database_url):
-    """Run `dangan ARGS...` in-process; returns (exit code, stdout, stderr)."""
-    config_file = tmp_path / "dangan.toml"
-    config_file.write_text("", encoding="utf-8")
-    monkeypatch.setenv("DANGAN_CONFIG", str(config_file))
-    monkeypatch.setenv("DANGAN_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DANGAN_DATABASE_URL", database_url)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["dangan", *args])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err
-        return exit_info.value.code, captured.out, captured.err
-
-    return run
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""`dangan run` as `make run` starts it: gunicorn serving the catalogue and the health endpoint."""
+"""`dangan run` as `make run` starts it: web (gunicorn), scanner agent with the virtual scanner, and worker."""
 
 import json
 import os
@@ -30,18 +30,21 @@ def served(tmp_path: Path):
     config_file.write_text("[web]\nworkers = 2\n", encoding="utf-8")
     port = free_port()
     env = {**os.environ, "DANGAN_CONFIG": str(config_file), "DANGAN_HOME": str(tmp_path / "var"),
-           "DANGAN_WEB_BIND": f"127.0.0.1:{port}"}
+           "DANGAN_WEB_BIND": f"127.0.0.1:{port}", "DANGAN_AGENT_VIRTUAL_SCANNER": "true",
+           "DANGAN_AGENT_NAME": "e2e-agent", "DANGAN_AGENT_HEARTBEAT_SECONDS": "1"}
     env.pop("DANGAN_DATABASE_URL", None)
     dangan = [sys.executable, "-m", "appliance.cli"]
-    subprocess.run([*dangan, "fonds", "add", "Z109", "某某市人民政府"], env=env, check=True, capture_output=True)
+    for command in (["init"], ["demo"]):  # what `make run` does first
+        subprocess.run([*dangan, *command], env=env, check=True, capture_output=True)
     server = subprocess.Popen([*dangan, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base + "/api/v1/health", server)
-        yield base
+        yield base, (tmp_path / "var" / "secrets" / "agent-token").read_text().strip()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+    assert server.returncode == 0
 
 
 def _wait_for(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
@@ -57,9 +60,41 @@ def _wait_for(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
 
+def call(url: str, token: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def wait_until(check, seconds: float = 120):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"not done within {seconds} s")
+
+
 @pytest.mark.slow
-def test_dangan_run_serves_the_catalogue_under_gunicorn(served):
-    status, body = get(served + "/api/v1/health")
+def test_dangan_run_serves_the_console_and_a_scan_on_the_virtual_scanner_files_the_demo_batch(served):
+    base, token = served
+    status, body = get(base + "/api/v1/health")
     assert status == 200 and json.loads(body)["status"] == "ok"
-    status, page = get(served + "/")
-    assert status == 200 and "某某市人民政府" in page
+    status, page = get(base + "/")
+    assert status == 200 and "滨江市人民政府办公室" in page
+    agents = wait_until(lambda: call(base + "/api/v1/scanners", token)["agents"])
+    assert "virtual" in [device["name"] for device in agents[0]["devices"]]
+    call(base + "/api/v1/scans", token, {"agent": "e2e-agent", "device": "virtual", "preset": "greyscale"})
+
+    def batch_filed():
+        batch = call(base + "/api/v1/scanners", token)["agents"][0]["batch"]
+        return batch if batch and batch["state"] == "finished" and batch["documents"] == 4 else None
+
+    batch = wait_until(batch_filed)
+    documents = wait_until(lambda: (found := call(f"{base}/api/v1/batches/{batch['batch_id']}", token)["documents"])
+                           and len(found) == 4 and found)
+    assert [(d["state"], d["archival_code"]) for d in documents] == [
+        ("filed", "Z109-WS·2011-Y-BGS-0001"), ("new-item", "Z109-WS·2011-D30-BGS-0001"),
+        ("new-item", "Z109-WS·2011-D30-BGS-0002"), ("new-item", "Z109-WS·2011-D30-BGS-0003")]
