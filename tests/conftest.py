@@ -11,6 +11,7 @@ from appliance.adapters.db.migrate import upgrade_to_head
 from appliance.bootstrap import Appliance, build_appliance
 from appliance.config import Config, DatabaseConfig
 from appliance.domain.actors import Actor
+from appliance.services.fonds import add_department, add_fonds
 from tests.support.postgres import start_postgres
 
 TEMPLATE = "dangan_template"
@@ -59,3 +60,12 @@ def uow_factory(appliance: Appliance):
 @pytest.fixture
 def actor() -> Actor:
     return Actor("archivist-wang", "192.0.2.10")
+
+
+@pytest.fixture
+def fonds(appliance, actor):
+    """Fonds Z109 classified year-department-retention, with departments BGS and RSC."""
+    add_fonds(appliance.uow_factory, actor, "Z109", "某某市人民政府", "year-department-retention")
+    add_department(appliance.uow_factory, actor, "Z109", "BGS", "办公室")
+    add_department(appliance.uow_factory, actor, "Z109", "RSC", "人事处")
+    return "Z109"
