@@ -4,8 +4,9 @@
 
 Pages are the cover sheets the appliance prints (render_cover_sheets → pdftoppm at 300 dpi) and official-document
 text pages (render_text_page), "scanned" by sample_batch.degrade. Timing: noisy 300 dpi A4 pages, cover and text,
-through decode_payloads in this process and through IsolatedDecoder (child process), pinned to one CPU (the child
-inherits the pin). Accuracy: N covers over every combination of rotation 0/90/180/270, skew 0/±3°, scanner noise,
+through decode_payloads in this process and through IsolatedDecoder (child process; as an image, and as the
+bytes of a PNG or JPEG file, which the child decodes), pinned to one CPU (the child inherits the pin).
+Accuracy: N covers over every combination of rotation 0/90/180/270, skew 0/±3°, scanner noise,
 JPEG quality 40 and 200 dpi; a cover counts when its payload and nothing else is read. The same number of degraded
 text pages must give no payload at all. Writes bench/results/<date>-barcodes.{json,txt}; takes about 4 minutes.
 """
@@ -19,6 +20,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 import argparse
 import datetime
+import io
 import itertools
 import json
 import os
@@ -99,9 +101,19 @@ def measure_timing(covers: list, texts: list, count: int) -> list[Figure]:
         for kind, images in pages.items():
             figures += latency(f"decode_payloads, {kind} page", timed(decode_payloads, images), PER_PAGE_TARGET_MS)
             figures += latency(f"IsolatedDecoder.read, {kind} page", timed(decoder.read, images), PER_PAGE_TARGET_MS)
+        for file_format in ("PNG", "JPEG"):  # what the agent holds for a captured page: the bytes of a file
+            files = [encoded(image, file_format) for image in pages["cover"]]
+            figures += latency(f"IsolatedDecoder.read, {file_format} bytes, cover", timed(decoder.read, files),
+                               PER_PAGE_TARGET_MS)
         baseline = timed(naive_decode, pages["text"][: max(2, count // 6)])
     figures += latency("naive (grey 150 dpi, 4 rotations), text page", baseline, None)
     return figures
+
+
+def encoded(image: Image.Image, file_format: str) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, file_format, dpi=(300, 300), **({"quality": 85} if file_format == "JPEG" else {}))
+    return buffer.getvalue()
 
 
 def naive_decode(image: Image.Image) -> list:

@@ -1,7 +1,7 @@
 """Reading a scanned page: the cover sheet payloads on it (QR and Code 128, via zbar) and whether it is blank.
 
 Measured on this machine (bench/barcode_bench.py): zbar on a noisy greyscale page is slow and often finds nothing;
-the same page downscaled to about 150 dpi and binarised at mid-grey reads both codes in ~30 ms. zbar scans rows and
+the same page downscaled to about 150 dpi and binarised at mid-grey reads both codes in ~20-30 ms. zbar scans rows and
 columns in both directions and QR is rotation-free, so a sheet fed sideways or upside down reads upright.
 """
 
@@ -13,11 +13,12 @@ import subprocess
 import sys
 import time
 from ctypes import c_void_p, cast, string_at
-from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageFilter
 from pyzbar import wrapper as zbar
 from pyzbar.wrapper import ZBarConfig, ZBarSymbol
+
+from scanner_agent.pages import PageReading
 
 DECODE_DPI = 150  # at 300 dpi a noisy page reads nothing; at 75-100 dpi a 0.4 mm Code 128 is lost (FIELD_NOTES)
 DEFAULT_DPI = 300
@@ -36,17 +37,9 @@ BLANK_INK_MM2 = 1.0  # measured: a lone "1" leaves ~1.8 mm² of ink, 附件 ~15 
 # dropping a page, so the bar sits low and only clustered ink counts: a dust speck is a lone pixel at 75 dpi
 CLUSTER_PIXELS = 3  # an ink pixel counts when its 3x3 neighbourhood holds at least this many ink pixels
 MM_PER_INCH = 25.4
+PLAUSIBLE_PAGE_MM = (50.0, 650.0)  # the longest side, from a receipt to an A2 drawing
 DECODE_TIMEOUT_SECONDS = 10.0  # a page takes ~30 ms; only a stuck zbar takes seconds
 CHILD_MODULE = "scanner_agent.barcode_process"
-
-
-@dataclass(frozen=True)
-class PageReading:
-    """What one page holds: the distinct barcode texts, whether it is blank, and why it could not be read."""
-
-    payloads: list[str]
-    blank: bool
-    problem: str | None = None
 
 
 class DecodeFailed(PageReading):
@@ -57,13 +50,14 @@ class DecodeFailed(PageReading):
 
 
 def page_dpi(image: Image.Image, default: int = DEFAULT_DPI) -> int:
-    """The page's resolution from its metadata (`image.info["dpi"]`), else `default`."""
-    dpi = image.info.get("dpi")
+    """The page's resolution from its metadata (`image.info["dpi"]`), else `default`; also `default` when the
+    metadata makes the page implausibly large or small (many files say 72 or 1 dpi, meaning nothing)."""
     try:
-        value = round(float(dpi[0]))
-    except (TypeError, ValueError, IndexError):
+        value = round(float(image.info["dpi"][0]))
+        longest_side_mm = max(image.size) / value * MM_PER_INCH
+    except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError):
         return default
-    return value if 20 <= value <= 4800 else default  # some files carry 1 or 72 "dpi" meaning nothing
+    return value if PLAUSIBLE_PAGE_MM[0] <= longest_side_mm <= PLAUSIBLE_PAGE_MM[1] else default
 
 
 def read_page(image: Image.Image, default_dpi: int = DEFAULT_DPI) -> PageReading:

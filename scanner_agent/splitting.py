@@ -13,19 +13,10 @@ from appliance.domain.coversheet import (
     is_cover_payload,
     parse_payload,
 )
-from scanner_agent.pages import CapturedPage, SplitDocument
+from scanner_agent.pages import CapturedPage, PageReading, SplitDocument
 
 NO_COVER_PROBLEM = "pages before the first cover sheet"
 SEPARATOR_OUTSIDE_BATCH = "a separator sheet outside a batch (no DA1:BATCH sheet before it)"
-
-
-@dataclass(frozen=True)
-class PageReading:
-    """What the barcode reader found on a page."""
-
-    payloads: list[str]
-    blank: bool = False
-    problem: str | None = None  # the reader failed on this page (e.g. the decoder crashed)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ CODE128_HEIGHT = 22 * mm
 QUIET_MODULES = 10  # the white margin Code 128 needs on each side
 CODE128_BOTTOM = 82 * mm
 HEADING_SIZE, LINE_SIZE, PAYLOAD_SIZE = 26, 15, 13
+MAX_LINES = 8  # what fits between the heading and the QR code
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,15 @@ class CoverSheet:
 def render_cover_sheets(sheets: list[CoverSheet]) -> bytes:
     """An A4 PDF with one page per cover sheet.
 
-    Raises InvalidInputError for no sheets, a payload that is empty, too long or not printable ASCII (zbar mangles
-    UTF-8), and FontMissingError when no CJK font is installed.
+    Raises InvalidInputError for no sheets, more than eight lines on a sheet, a payload that is empty, too long or
+    not printable ASCII (zbar mangles UTF-8), and FontMissingError when no CJK font is installed.
     """
     if not sheets:
         raise InvalidInputError("no cover sheets to print")
     for sheet in sheets:
         check_payload(sheet.payload)
+        if len(sheet.lines) > MAX_LINES:
+            raise InvalidInputError(f"a cover sheet holds at most {MAX_LINES} lines of text, not {len(sheet.lines)}")
     font = register_font()
     output = io.BytesIO()
     document = canvas.Canvas(output, pagesize=A4, pageCompression=1)
@@ -71,7 +74,7 @@ def _draw_sheet(document: canvas.Canvas, sheet: CoverSheet, font: str) -> None:
     document.drawCentredString(PAGE_WIDTH / 2, PAGE_HEIGHT - 40 * mm, sheet.heading)
     document.setFont(font, LINE_SIZE)
     y = PAGE_HEIGHT - 58 * mm
-    for line in sheet.lines[:8]:  # eight lines fill the space above the QR code
+    for line in sheet.lines:
         document.drawString(30 * mm, y, line)
         y -= LINE_SIZE * 1.8
     _draw_qr(document, sheet.payload)

@@ -29,7 +29,8 @@ def _pixels(millimetres: float, dpi: int) -> int:
 
 
 def render_text_page(lines: list[str], dpi: int = 300) -> Image.Image:
-    """An A4 greyscale page with `lines` printed black on white in WQY MicroHei; long lines wrap.
+    """An A4 greyscale page with `lines` printed black on white in WQY MicroHei; long lines wrap, and lines that
+    would run past the bottom margin are left off (a sample page, not a typesetter).
 
     Raises ValueError for a dpi outside 50-1200.
     """

@@ -239,8 +239,10 @@ class Scanner:
         if colour_mode == "bitonal":
             # python-sane expands 1-bit data to 0/255 greyscale; back to 1 bit is lossless and 8 times smaller.
             image = image.convert("1", dither=Image.Dither.NONE)
-        return CapturedPage(data=encode_png(image), media_type="image/png", resolution=self._resolution(),
-                            colour_mode=colour_mode, origin=self.name, side=side)
+        resolution = self._resolution()
+        image.info["dpi"] = (resolution, resolution)  # the barcode reader scales by it
+        return CapturedPage(data=encode_png(image), media_type="image/png", resolution=resolution,
+                            colour_mode=colour_mode, origin=self.name, side=side, image=image)
 
     def _resolution(self) -> int:
         if not self.has_option("resolution"):

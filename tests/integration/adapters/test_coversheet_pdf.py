@@ -54,6 +54,11 @@ def test_a_payload_too_long_for_a_readable_code128_is_refused():
         render_cover_sheets([CoverSheet("DA1:ITEM:" + "Z109-WS.2011-Y-BGS-0001" * 3, "档案封面", [])])
 
 
+def test_more_lines_than_a_sheet_holds_are_refused():
+    with pytest.raises(InvalidInputError, match="at most 8 lines"):
+        render_cover_sheets([CoverSheet(ITEM, "档案封面", ["题名"] * 9)])
+
+
 def test_no_sheets_is_refused():
     with pytest.raises(InvalidInputError):
         render_cover_sheets([])

@@ -22,7 +22,15 @@ from appliance.domain.coversheet import (
     parse_payload,
 )
 from scanner_agent.barcode_process import TEST_CRASH_MARKER, TEST_HANG_MARKER
-from scanner_agent.barcodes import DecodeFailed, IsolatedDecoder, decode_payloads, is_blank, read_page
+from scanner_agent.barcodes import (
+    DecodeFailed,
+    IsolatedDecoder,
+    PageReading,
+    decode_payloads,
+    is_blank,
+    page_dpi,
+    read_page,
+)
 
 ITEM = item_payload(parse_archival_code("Z109-WS·2011-Y-BGS-0001"))
 BATCH = batch_payload(ClassKey("Z109", "WS", 2011, "D30", "BGS"))
@@ -66,6 +74,13 @@ def test_a_page_without_resolution_metadata_uses_the_given_dpi(covers):
     assert decode_payloads(bare, default_dpi=300) == [SEPARATOR_PAYLOAD]
 
 
+def test_resolution_metadata_that_makes_no_sense_is_ignored(covers):
+    tagged = covers[SEPARATOR_PAYLOAD].copy()
+    tagged.info["dpi"] = (72, 72)  # an A4 page at 72 dpi would be 1.2 m tall
+    assert page_dpi(tagged) == 300 and page_dpi(tagged, default=200) == 200
+    assert page_dpi(covers[SEPARATOR_PAYLOAD], default=200) == 300
+
+
 def test_a_cover_and_an_unrelated_barcode_on_one_page_give_both_texts(covers):
     page = covers[SEPARATOR_PAYLOAD].copy()
     waybill = covers[WAYBILL]
@@ -105,11 +120,13 @@ def test_read_page_gives_payloads_and_blankness_together(covers, text_page):
 
 
 def test_the_isolated_decoder_reads_images_and_image_files(covers):
-    png = io.BytesIO()
+    png, jpeg = io.BytesIO(), io.BytesIO()
     covers[BATCH].save(png, "PNG", dpi=(300, 300))
+    degrade(covers[ITEM], seed=2, **SCANNER_NOISE).save(jpeg, "JPEG", quality=75, dpi=(300, 300))
     with IsolatedDecoder() as decoder:
         assert decoder.read(covers[BATCH]).payloads == [BATCH]
         assert decoder.read(png.getvalue()).payloads == [BATCH]
+        assert decoder.read(jpeg.getvalue()) == PageReading(payloads=[ITEM], blank=False)
         assert decoder.restarts == 0
 
 
