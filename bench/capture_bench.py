@@ -34,9 +34,8 @@ from bench.results_file import RESULTS_DIR, machine, source_state  # noqa: E402
 from scanner_agent.barcodes import IsolatedDecoder  # noqa: E402
 from scanner_agent.capture import BatchRun, new_batch  # noqa: E402
 from scanner_agent.delivery import Deliverer, IntakeClient  # noqa: E402
-from scanner_agent.devices.sane_config import initialise_sane, write_private_config  # noqa: E402
-from scanner_agent.devices.sane_scanner import settings_for  # noqa: E402
-from scanner_agent.devices.virtual_scanner import open_virtual_scanner  # noqa: E402
+from scanner_agent.devices.sane_config import write_private_config  # noqa: E402
+from scanner_agent.devices.scan_process import IsolatedScanner  # noqa: E402
 from scanner_agent.outbox import Outbox  # noqa: E402
 from tests.support.live_appliance import serve  # noqa: E402
 
@@ -75,7 +74,7 @@ def run(documents: int, pages: int) -> dict:
     add_fonds(appliance.uow_factory, actor, "Z109", "滨江市人民政府办公室", "year-retention-department")
     add_department(appliance.uow_factory, actor, "Z109", "BGS", "办公室")
     live = serve(appliance)
-    initialise_sane(write_private_config(work / "sane", ["pnm"]))
+    config_dir = write_private_config(work / "sane", ["pnm"])
     outbox = Outbox(work / "spool" / "outbox")
     deliverer = Deliverer(outbox, IntakeClient(live.url, live.token, agent_name="bench"))
     stop = threading.Event()
@@ -84,7 +83,7 @@ def run(documents: int, pages: int) -> dict:
     for thread in threads:
         thread.start()
     try:
-        return measure(appliance, sheets, outbox, deliverer, work, documents, pages)
+        return measure(appliance, sheets, outbox, deliverer, work, config_dir, documents)
     finally:
         stop.set()
         for thread in threads:
@@ -92,14 +91,14 @@ def run(documents: int, pages: int) -> dict:
         live.stop()
 
 
-def measure(appliance, sheets, outbox, deliverer, work, documents, pages) -> dict:
+def measure(appliance, sheets, outbox, deliverer, work, config_dir, documents) -> dict:
     spool = new_batch(work / "spool" / "batches", "scan", "pnm:0", "bench", CaptureInfo("greyscale", "ADF", False))
     last_page = {}
     with IsolatedDecoder() as decoder:
         batch = BatchRun(spool, outbox, lambda page: decoder.read(page.data), lambda _: deliverer.notify())
         started = time.monotonic()
-        with open_virtual_scanner(sheets) as scanner:
-            scanner.apply(settings_for("greyscale"))
+        with IsolatedScanner("virtual", config_dir, sheets) as scanner:  # as the agent scans: SANE in a child
+            scanner.apply("greyscale", False)
 
             def timed_pages():
                 for page in scanner.pages():
@@ -112,7 +111,7 @@ def measure(appliance, sheets, outbox, deliverer, work, documents, pages) -> dic
     filed = wait_for(lambda: intake_count(appliance) >= documents)
     searchable = wait_for(lambda: unfinished_ocr(appliance.uow_factory) == 0, step=0.2)
     return {
-        "documents": documents, "pages": documents * pages, "sheets_scanned": len(sheets),
+        "documents": documents, "sheets_scanned": len(sheets),
         "scan_seconds": round(last_page["at"] - started, 2),
         "pipeline_pages_per_minute": round(len(sheets) / (last_page["at"] - started) * 60),
         "last_page_to_all_filed_seconds": round(filed - last_page["at"], 2),
@@ -128,7 +127,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2 documents of 1 page")
     arguments = parser.parse_args()
     documents, pages = (2, 1) if arguments.quick else (arguments.documents, arguments.pages_per_document)
-    figures = run(documents, pages)
+    figures = {"pages": documents * pages, **run(documents, pages)}
     for name, value in figures.items():
         print(f"{name:40} {value}")
     if not arguments.quick:

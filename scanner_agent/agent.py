@@ -5,20 +5,22 @@ runs one batch at a time (a scanner, or files from the hot folder). Nothing here
 whose web service is down keeps scanning into the outbox.
 """
 
+import contextlib
+import functools
 import logging
 import queue
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from appliance.domain.errors import DanganError
+from appliance.domain.errors import DanganError, InvalidInputError
 from appliance.domain.intake_manifest import CaptureInfo
-from scanner_agent.appliance_client import ApplianceClient, ApplianceUnavailableError
+from scanner_agent.appliance_client import ApplianceClient, ApplianceRefusedError, ApplianceUnavailableError
 from scanner_agent.barcodes import IsolatedDecoder
 from scanner_agent.capture import BatchProgress, BatchRun, BatchSpool, new_batch, unfinished_spools
 from scanner_agent.delivery import Deliverer, IntakeClient
-from scanner_agent.devices.sane_scanner import DeviceInfo, ScanFault, list_devices, open_scanner, settings_for
-from scanner_agent.devices.virtual_scanner import open_virtual_scanner
+from scanner_agent.devices.sane_scanner import DeviceInfo
+from scanner_agent.devices.scan_process import IsolatedScanner, ScanProcessFault, list_devices_isolated
 from scanner_agent.file_sources import UnreadableFileError
 from scanner_agent.hot_folder import HotFolder
 from scanner_agent.ingest import ingest_files
@@ -39,6 +41,7 @@ class AgentSettings:
     hot_folder: Path | None = None
     virtual_stack: Path | None = None  # images the virtual scanner feeds, in name order
     heartbeat_seconds: float = 2.0
+    sane_config_dir: Path | None = None  # None: the system's /etc/sane.d
 
 
 class Agent:
@@ -102,6 +105,9 @@ class Agent:
             self.reports.send_all(self.client)
         except ApplianceUnavailableError as error:
             log.info("heartbeat: %s", error)
+            return
+        if self.outbox.counts().pending:
+            self.deliverer.notify()  # the appliance answers again: deliver now, not when the backoff ends
 
     def devices_changed(self, action: str, properties: dict) -> None:
         """The hotplug watcher's callback: a scanner came or went; list the devices again on the main loop."""
@@ -116,13 +122,14 @@ class Agent:
             "batch": asdict(self.progress) if self.progress else None,
             "last_error": self.last_error,
             "outbox": self.deliverer.status().to_dict(),
-            "interrupted_batches": [spool.batch.id for spool in unfinished_spools(self.batches_root)],
+            "interrupted_batches": [spool.batch.id for spool in unfinished_spools(self.batches_root)
+                                    if spool.state == "interrupted"],
         }
 
     def refresh_devices(self) -> None:
         try:
-            found = list_devices()
-        except Exception as error:  # SANE failing to list must not stop the agent; the error is shown instead
+            found = [DeviceInfo(**device) for device in list_devices_isolated(self.settings.sane_config_dir)]
+        except ScanProcessFault as error:  # SANE failing to list must not stop the agent; the error is shown
             self.last_error = f"cannot list scanners: {error}"
             found = []
         if self.settings.virtual_stack:
@@ -134,9 +141,13 @@ class Agent:
     def recover(self) -> None:
         """After a crash: drop half-written outbox entries, put what each unfinished batch completed."""
         self.outbox.recover()
+        self.reports.recover()
         for spool in unfinished_spools(self.batches_root):
             try:
                 run = BatchRun(spool, self.outbox, self._read)
+                if spool.state == "finished":  # stopped after its last document: only the report and tidy-up left
+                    run.finish(functools.partial(self._keep_report, spool.batch.id, "finished"))
+                    continue
                 self._keep_report(spool.batch.id, "interrupted", run.interrupt("the agent stopped during the batch"))
             except (OSError, DanganError) as error:
                 log.error("batch %s cannot be recovered now: %s", spool.directory.name, error)
@@ -147,28 +158,44 @@ class Agent:
 
     def scan(self, request: dict) -> None:
         """Run one scan request to its end; a fault leaves the batch interrupted, to be resumed."""
-        request_id, batch_id = request["id"], request.get("resume_batch")
+        request_id, batch_id, run = request["id"], request.get("resume_batch"), None
+        self.reports.mark_running(request_id, batch_id)
         try:
             spool = self._spool_for(request)
             batch_id = spool.batch.id
+            self.reports.mark_running(request_id, batch_id)
             run = BatchRun(spool, self.outbox, self._read, on_document=lambda document: self.deliverer.notify())
             self.progress = run.progress
-            with self._open_device(request["device"]) as scanner:
-                scanner.apply(settings_for(request["preset"], bool(request.get("duplex"))))
-                run.feed(scanner.pages())
-            self._keep_report(batch_id, "finished", run.finish())
+            self._feed(run, request)
+            run.finish(functools.partial(self._keep_report, batch_id, "finished"))
             self._finish_request(request_id, "done", batch_id, None)
-        except (ScanFault, OSError, OutboxError, DanganError) as error:
-            self._fail(request_id, batch_id, locals().get("run"), error)
+        except (ScanProcessFault, OSError, OutboxError, DanganError) as error:
+            self._fail(request_id, batch_id, run, error)
         finally:
             self.deliverer.notify()
+
+    def _feed(self, run: BatchRun, request: dict) -> None:
+        with self._open_device(request["device"]) as scanner:
+            scanner.apply(request["preset"], bool(request.get("duplex")))
+            # closed (the scan cancelled) before the device is, also when feed() fails: a backend that is
+            # closed mid-page without a cancel (pnm) refuses the next scan
+            with contextlib.closing(scanner.pages()) as pages:
+                try:
+                    run.feed(pages)
+                except ScanProcessFault as fault:
+                    # resuming with an empty feeder means the operator has no more sheets: finish the batch
+                    if not (fault.kind == "no_docs" and request.get("resume_batch")):
+                        raise
 
     def _fail(self, request_id: int, batch_id: str | None, run: BatchRun | None, error: Exception) -> None:
         message = _describe(error)
         self.last_error = message
         log.warning("scan %s stopped: %s", request_id, message)
         if run is not None:
-            self._keep_report(batch_id, "interrupted", run.interrupt(message))
+            try:
+                self._keep_report(batch_id, "interrupted", run.interrupt(message))
+            except OSError as error_recording:  # the full disk that stopped the scan: the request must still end
+                log.error("batch %s: the interruption could not be recorded: %s", batch_id, error_recording)
         self._finish_request(request_id, "failed", batch_id, message)
 
     def _spool_for(self, request: dict) -> BatchSpool:
@@ -181,10 +208,13 @@ class Agent:
         capture = CaptureInfo(preset=request["preset"], source="ADF", duplex=bool(request.get("duplex")))
         return new_batch(self.batches_root, "scan", request["device"], self.settings.operator, capture)
 
-    def _open_device(self, name: str):
+    def _open_device(self, name: str) -> IsolatedScanner:
         if name == VIRTUAL_DEVICE and self.settings.virtual_stack:
-            return open_virtual_scanner(sorted(self.settings.virtual_stack.glob("*.png")))
-        return open_scanner(name)
+            stack = sorted(self.settings.virtual_stack.glob("*.png"))
+            if not stack:
+                raise InvalidInputError(f"the virtual scanner's feeder ({self.settings.virtual_stack}) is empty")
+            return IsolatedScanner(name, self.settings.sane_config_dir, stack)
+        return IsolatedScanner(name, self.settings.sane_config_dir)
 
     def poll_hot_folder(self) -> None:
         if self.hot_folder is None:
@@ -196,15 +226,16 @@ class Agent:
             self.last_error = f"hot folder: {error}"
 
     def _ingest_one(self, path: Path) -> None:
-        report, rejected = ingest_files([path], self.batches_root, self.outbox, self._read, self.settings.operator,
-                                        source_name=f"hot folder {self.settings.hot_folder}")
-        if rejected:
-            raise UnreadableFileError(path, rejected[0][1])
-        self._keep_report(report["id"], "finished", report)
+        reports = []
+        _, rejected = ingest_files([path], self.batches_root, self.outbox, self._read, reports.append,
+                                   self.settings.operator, source_name=f"hot folder {self.settings.hot_folder}")
         self.deliverer.notify()
+        self._keep_report(reports[0]["id"], "finished", reports[0])
+        if rejected:
+            raise UnreadableFileError(path, rejected[0][1])  # the hot folder sets the file aside with the reason
 
     def _read(self, page):
-        return self.decoder.read(page.data)
+        return self.decoder.read(page.image if page.image is not None else page.data)
 
     # reports to the appliance
 
@@ -212,10 +243,16 @@ class Agent:
         self.reports.keep(batch_id, state, report)
 
     def _finish_request(self, request_id: int, outcome: str, batch_id: str | None, message: str | None) -> None:
+        """Kept on disk first, then sent with the reports: the appliance hears it even if it is down just now."""
         try:
-            self.client.finish_scan(request_id, outcome, batch_id, message)
+            self.reports.keep_outcome(request_id, outcome, batch_id, message)
+            self.reports.send_all(self.client)
         except ApplianceUnavailableError as error:
-            log.warning("could not tell the appliance how scan %s ended: %s", request_id, error)
+            log.warning("the appliance hears how scan %s ended with a later heartbeat: %s", request_id, error)
+        except OSError as error:  # the disk is full: say it now, at least
+            log.error("scan %s: its outcome cannot be kept: %s", request_id, error)
+            with contextlib.suppress(ApplianceUnavailableError, ApplianceRefusedError):
+                self.client.finish_scan(request_id, outcome, batch_id, message)
 
 
 def _describe(error: Exception) -> str:

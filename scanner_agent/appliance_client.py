@@ -15,6 +15,15 @@ class ApplianceUnavailableError(DanganError):
     code = "appliance_unavailable"
 
 
+class ApplianceRefusedError(DanganError):
+    """The appliance refused the call for good (it is wrong, not early): sending it again will not help."""
+
+    code = "appliance_refused"
+
+
+RETRYABLE_STATUSES = {401, 403, 408, 429}  # a token being rotated, a timeout, a rate limit
+
+
 class ApplianceClient:
     def __init__(self, appliance_url: str, token: str, agent: str, timeout: float = 10.0):
         self.base = appliance_url.rstrip("/") + "/api/v1"
@@ -41,7 +50,10 @@ class ApplianceClient:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
-            raise ApplianceUnavailableError(f"appliance answered {error.code}: {_message(error)}") from None
+            message = f"appliance answered {error.code}: {_message(error)}"
+            if 400 <= error.code < 500 and error.code not in RETRYABLE_STATUSES:
+                raise ApplianceRefusedError(message) from None
+            raise ApplianceUnavailableError(message) from None
         except (OSError, ValueError) as error:
             raise ApplianceUnavailableError(f"appliance unreachable: {error}") from None
 

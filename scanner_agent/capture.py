@@ -12,7 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +44,7 @@ class BatchSpool:
 
     def __init__(self, directory: Path):
         self.directory = directory
+        self._page_count: int | None = None
 
     @classmethod
     def create(cls, root: Path, batch: BatchInfo, capture: CaptureInfo) -> "BatchSpool":
@@ -71,18 +72,24 @@ class BatchSpool:
     def append(self, page: CapturedPage, reading: PageReading) -> None:
         """Keep a page durably; raises OSError (disk full) with nothing journalled for it."""
         number = self.page_count() + 1
+        self._page_count = None  # counted again after a failed append
         name = f"{number:05d}.{EXTENSIONS.get(page.media_type, 'bin')}"
-        _write_durably(self.directory / PAGES / name, page.data)
+        try:
+            _write_durably(self.directory / PAGES / name, page.data)
+        except OSError:
+            # a part of a page is of no use, and on a full disk it holds the room the interrupted state needs
+            (self.directory / PAGES / name).unlink(missing_ok=True)
+            raise
         entry = {"file": name, "media_type": page.media_type, "resolution": page.resolution,
                  "colour_mode": page.colour_mode, "origin": page.origin, "side": page.side,
                  "reading": asdict(reading)}
-        with open(self.directory / JOURNAL, "a", encoding="utf-8") as journal:
-            journal.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            journal.flush()
-            os.fsync(journal.fileno())
+        _append_line(self.directory / JOURNAL, json.dumps(entry, ensure_ascii=False))
+        self._page_count = number
 
     def page_count(self) -> int:
-        return sum(1 for _ in self._entries())
+        if self._page_count is None:
+            self._page_count = sum(1 for _ in self._entries())
+        return self._page_count
 
     def replay(self) -> Iterator[tuple[CapturedPage, PageReading]]:
         """The journalled pages in order; a torn last line (a crash while writing it) is ignored."""
@@ -93,6 +100,9 @@ class BatchSpool:
             yield page, PageReading(**entry["reading"])
 
     def remove(self) -> None:
+        # the state file first: a crash half-way through leaves pages nobody looks for, not a batch without pages
+        (self.directory / BATCH_FILE).unlink()
+        _fsync_directory(self.directory)
         shutil.rmtree(self.directory)
 
     def _entries(self) -> Iterator[dict]:
@@ -131,21 +141,25 @@ class BatchRun:
         """Take pages until the source ends; a source error propagates with every page so far kept."""
         for page in pages:
             reading = self.reader(page)
+            page = replace(page, image=None)  # read: documents waiting for their end need only the stored bytes
             self.spool.append(page, reading)
             self._split(page, reading)
 
-    def finish(self) -> dict:
-        """The stack is complete: the last document goes out, the spool goes; returns the batch report."""
+    def finish(self, keep_report: Callable[[dict], None] = lambda report: None) -> dict:
+        """The stack is complete: the last document goes out, `keep_report` gets the batch report, the spool goes;
+        returns the report. Killed before the spool is gone, the batch is found finished and finished again."""
         self._put(self.splitter.finish())
         self.spool.set_state("finished")
         self.progress.state = "finished"
         report = self.report()
+        keep_report(report)  # before the spool goes: a crash in between must not lose the report
         self.spool.remove()
         return report
 
     def interrupt(self, error: str) -> dict:
+        """Mark the batch interrupted and return its report; raises OSError if the spool cannot record it."""
+        self.progress.state, self.progress.error = "interrupted", error  # the heartbeat says so even then
         self.spool.set_state("interrupted")
-        self.progress.state, self.progress.error = "interrupted", error
         return self.report()
 
     def report(self) -> dict:
@@ -187,6 +201,24 @@ def unfinished_spools(root: Path) -> list[BatchSpool]:
         return []
     spools = [BatchSpool(path) for path in root.iterdir() if (path / BATCH_FILE).is_file()]
     return sorted(spools, key=lambda spool: spool.batch.started_at)
+
+
+def _append_line(path: Path, line: str) -> None:
+    """Append one journal line durably. A torn last line (power lost while writing it) is cut off first, and a
+    failed write is cut back, so the journal always ends with a whole line."""
+    with open(path, "a+b") as journal:
+        whole = journal.seek(0, os.SEEK_END)
+        if whole and (journal.seek(whole - 1) is None or journal.read(1) != b"\n"):
+            journal.seek(0)
+            whole = journal.read().rfind(b"\n") + 1
+            journal.truncate(whole)
+        try:
+            journal.write(line.encode("utf-8") + b"\n")
+            journal.flush()
+            os.fsync(journal.fileno())
+        except OSError:
+            journal.truncate(whole)
+            raise
 
 
 def _write_durably(path: Path, data: bytes) -> None:

@@ -1,6 +1,6 @@
 """Files into the capture pipeline: `dangan ingest PATH...` and the hot folder, exactly like a scanned stack."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from appliance.domain.intake_manifest import CaptureInfo
@@ -12,7 +12,8 @@ from scanner_agent.pages import CapturedPage
 FILE_CAPTURE = CaptureInfo(preset="file", source="file", duplex=False)
 
 
-def ingest_files(paths: list[Path], spool_root: Path, outbox: Outbox, reader: Reader, operator: str = "",
+def ingest_files(paths: list[Path], spool_root: Path, outbox: Outbox, reader: Reader,
+                 keep_report: Callable[[dict], None], operator: str = "",
                  source_name: str = "ingest") -> tuple[dict, list[tuple[Path, str]]]:
     """Run the files, in order, as one stack; returns the batch report and the files set aside, with the reason.
 
@@ -23,9 +24,12 @@ def ingest_files(paths: list[Path], spool_root: Path, outbox: Outbox, reader: Re
     run = BatchRun(spool, outbox, reader)
     rejected: list[tuple[Path, str]] = []
     run.feed(_pages_of(paths, rejected))
-    report = run.finish()
-    report["rejected_files"] = [{"file": path.name, "reason": reason} for path, reason in rejected]
-    return report, rejected
+
+    def keep_with_rejections(report: dict) -> None:
+        report["rejected_files"] = [{"file": path.name, "reason": reason} for path, reason in rejected]
+        keep_report(report)
+
+    return run.finish(keep_with_rejections), rejected
 
 
 def _pages_of(paths: list[Path], rejected: list[tuple[Path, str]]) -> Iterator[CapturedPage]:

@@ -4,11 +4,12 @@ import logging
 import signal
 import socket
 import threading
+from pathlib import Path
 
 from appliance.config import Config
 from scanner_agent.agent import Agent, AgentSettings
 from scanner_agent.devices.hotplug import HotplugWatcher
-from scanner_agent.devices.sane_config import initialise_sane, write_private_config
+from scanner_agent.devices.sane_config import write_private_config
 
 log = logging.getLogger("dangan.agent")
 
@@ -26,22 +27,21 @@ def agent_settings(config: Config) -> AgentSettings:
         hot_folder=config.agent.hot_folder,
         virtual_stack=virtual_stack,
         heartbeat_seconds=config.agent.heartbeat_seconds,
+        sane_config_dir=sane_config_dir(config),
     )
 
 
-def start_sane(config: Config) -> None:
+def sane_config_dir(config: Config) -> Path | None:
     """The virtual scanner needs SANE's pnm backend, which a production dll.conf leaves out: use a private one."""
     config_dir = config.agent.sane_config_dir
     if config_dir is None and config.agent.virtual_scanner:
         config_dir = write_private_config(config.agent_spool / "sane", ["pnm"])
-    initialise_sane(config_dir)
+    return config_dir
 
 
 def run_agent(config: Config) -> None:
     """Run until SIGTERM or SIGINT."""
-    settings = agent_settings(config)
-    start_sane(config)
-    agent = Agent(settings)
+    agent = Agent(agent_settings(config))
     stop = threading.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: stop.set())

@@ -22,9 +22,12 @@ def ingest_and_deliver(config: Config, paths: list[Path], operator: str) -> int:
     outbox = Outbox(settings.spool / "outbox")
     outbox.recover()
     files = expand_paths(paths)
+    reports = ReportSpool(settings.spool / "reports")
     with IsolatedDecoder() as decoder:
         report, rejected = ingest_files(files, settings.spool / "batches", outbox,
-                                        lambda page: decoder.read(page.data), operator or settings.operator)
+                                        lambda page: decoder.read(page.data),
+                                        lambda report: reports.keep(report["id"], "finished", report),
+                                        operator or settings.operator)
     _print_report(report, rejected)
     deliverer = Deliverer(outbox, IntakeClient(settings.appliance_url, settings.token))
     delivered = deliverer.run_once()
@@ -32,8 +35,6 @@ def ingest_and_deliver(config: Config, paths: list[Path], operator: str) -> int:
     click.echo(f"delivered {delivered}; {status.pending} waiting in the outbox"
                + (f" ({status.last_error}); the agent delivers them when the appliance answers"
                   if status.pending else ""))
-    reports = ReportSpool(settings.spool / "reports")
-    reports.keep(report["id"], "finished", report)
     with contextlib.suppress(ApplianceUnavailableError):  # else the agent sends it with its next heartbeat
         reports.send_all(ApplianceClient(settings.appliance_url, settings.token, settings.name))
     return 2 if rejected else 0

@@ -1,3 +1,5 @@
+import shutil
+
 import pytest
 
 from appliance.adapters.sample_batch import SampleDocument, write_sample_batch
@@ -49,7 +51,7 @@ def three_document_stack(tmp_path_factory):
 
 @pytest.fixture
 def agent_factory(tmp_path, live, three_document_stack):
-    shared_test_config()
+    sane_dir = shutil.copytree(shared_test_config(), tmp_path / "sane")  # a test may edit its test.conf
     stack = tmp_path / "virtual-stack"
     stack.mkdir()
     for path in three_document_stack:
@@ -58,7 +60,7 @@ def agent_factory(tmp_path, live, three_document_stack):
     def make(spool=None, **overrides) -> Agent:
         settings = AgentSettings(name="test-agent", appliance_url=live.url, token=live.token,
                                  spool=spool or tmp_path / "spool", virtual_stack=stack, heartbeat_seconds=0.2,
-                                 **overrides)
+                                 sane_config_dir=sane_dir, **overrides)
         return Agent(settings)
 
     return make

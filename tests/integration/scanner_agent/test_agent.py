@@ -53,17 +53,17 @@ def test_scanning_again_delivers_nothing_twice(agent_factory, live):
 
 
 @pytest.fixture
-def jammed_feeder(agent_factory):
-    """The test backend jams on the first page until cleared (it keeps option values across opens)."""
-    from scanner_agent.devices.sane_scanner import open_scanner
+def jammed_feeder(agent_factory, tmp_path):
+    """The test backend jams on the first page until cleared: its test.conf sets the status its reads return,
+    and every scan starts a fresh SANE process that reads it again."""
+    test_conf = tmp_path / "sane" / "test.conf"
 
     def set_fault(value):
-        with open_scanner("test:0") as scanner:
-            scanner.set_option("read-return-value", value)
+        lines = [line for line in test_conf.read_text().splitlines() if not line.startswith("read-status-code")]
+        test_conf.write_text("\n".join([*lines, f'read-status-code "{value}"']) + "\n")
 
     set_fault("SANE_STATUS_JAMMED")
-    yield set_fault
-    set_fault("Default")
+    return set_fault
 
 
 def test_a_jam_interrupts_the_batch_and_a_resume_finishes_it(agent_factory, live, jammed_feeder):
@@ -87,3 +87,45 @@ def test_a_scan_with_an_unknown_device_fails_with_the_reason(agent_factory, live
     with agent.decoder:
         request = run_scan(agent, live.appliance, device="nosuch:0")
     assert request.state == "failed" and "nosuch:0" in request.message
+
+
+def test_resuming_with_an_empty_feeder_finishes_the_batch(agent_factory, live, jammed_feeder):
+    agent = agent_factory()
+    with agent.decoder:
+        failed = run_scan(agent, live.appliance, device="test:0", preset="greyscale")
+        jammed_feeder("SANE_STATUS_NO_DOCS")  # the operator has no more sheets to load
+        resumed = run_scan(agent, live.appliance, device="test:0", preset="greyscale", resume_batch=failed.batch_id)
+    assert resumed.state == "done"
+    batch, documents = show_batch(live.appliance.uow_factory, failed.batch_id)
+    assert batch.state == "finished" and batch.report["pages_scanned"] == 0 and documents == []
+    assert agent.state()["interrupted_batches"] == []
+
+
+def test_how_a_scan_ended_reaches_the_appliance_after_an_outage(agent_factory, live):
+    agent = agent_factory()
+    request = request_scan(live.appliance.uow_factory, OPERATOR, "test-agent", "virtual", "colour")
+    agent.heartbeat()
+    live.stop()
+    with agent.decoder:
+        agent._work_once(timeout=1)  # scans into the outbox; the appliance cannot hear the outcome now
+    with live.appliance.uow_factory(read_only=True) as uow:
+        assert uow.intake.get_scan_request(request.id).state == "taken"
+    live.start()
+    agent.heartbeat()
+    agent.deliverer.run_once()
+    with live.appliance.uow_factory(read_only=True) as uow:
+        assert uow.intake.get_scan_request(request.id).state == "done"
+    assert show_item(live.appliance.uow_factory, ITEM_CODE).item.fields.pages == 2
+
+
+def test_a_scan_the_agent_died_during_is_reported_failed_when_it_comes_back(agent_factory, live):
+    agent = agent_factory()
+    request = request_scan(live.appliance.uow_factory, OPERATOR, "test-agent", "virtual", "colour")
+    agent.heartbeat()
+    agent.reports.mark_running(request.id, None)  # as scan() does first; then the power went
+    restarted = agent_factory()
+    restarted.recover()
+    restarted.heartbeat()
+    with live.appliance.uow_factory(read_only=True) as uow:
+        ended = uow.intake.get_scan_request(request.id)
+    assert ended.state == "failed" and "stopped during this scan" in ended.message
