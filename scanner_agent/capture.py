@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from appliance.domain.intake_manifest import BatchInfo, CaptureInfo
+from scanner_agent.durable import fsync_directory, write_file
 from scanner_agent.outbox import Outbox
 from scanner_agent.pages import CapturedPage, SplitDocument
 from scanner_agent.splitting import PageReading, Splitter
@@ -51,7 +52,7 @@ class BatchSpool:
         spool = cls(root / batch.id)
         (spool.directory / PAGES).mkdir(parents=True)
         spool._write_state({"batch": batch.to_dict(), "capture": capture.to_dict(), "state": "scanning"})
-        _fsync_directory(root)
+        fsync_directory(root)
         return spool
 
     @property
@@ -75,7 +76,7 @@ class BatchSpool:
         self._page_count = None  # counted again after a failed append
         name = f"{number:05d}.{EXTENSIONS.get(page.media_type, 'bin')}"
         try:
-            _write_durably(self.directory / PAGES / name, page.data)
+            write_file(self.directory / PAGES / name, page.data)
         except OSError:
             # a part of a page is of no use, and on a full disk it holds the room the interrupted state needs
             (self.directory / PAGES / name).unlink(missing_ok=True)
@@ -102,7 +103,7 @@ class BatchSpool:
     def remove(self) -> None:
         # the state file first: a crash half-way through leaves pages nobody looks for, not a batch without pages
         (self.directory / BATCH_FILE).unlink()
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
         shutil.rmtree(self.directory)
 
     def _entries(self) -> Iterator[dict]:
@@ -121,9 +122,9 @@ class BatchSpool:
 
     def _write_state(self, state: dict) -> None:
         temp = self.directory / (BATCH_FILE + ".tmp")
-        _write_durably(temp, json.dumps(state, ensure_ascii=False).encode("utf-8"))
+        write_file(temp, json.dumps(state, ensure_ascii=False).encode("utf-8"))
         os.replace(temp, self.directory / BATCH_FILE)
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
 
 
 class BatchRun:
@@ -219,18 +220,3 @@ def _append_line(path: Path, line: str) -> None:
         except OSError:
             journal.truncate(whole)
             raise
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

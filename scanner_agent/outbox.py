@@ -20,6 +20,7 @@ from pathlib import Path
 
 from appliance.domain.errors import DanganError, InvalidInputError
 from appliance.domain.intake_manifest import BatchInfo, CaptureInfo, Manifest, PageEntry, document_key, parse_manifest
+from scanner_agent.durable import fsync_directory, write_file
 from scanner_agent.pages import SplitDocument
 from scanner_agent.wire import MultipartBody, encode_body
 
@@ -119,7 +120,7 @@ class Outbox:
             partials = list((self.directory / INCOMING).iterdir())
             for partial in partials:
                 shutil.rmtree(partial)
-            _fsync_directory(self.directory / INCOMING)
+            fsync_directory(self.directory / INCOMING)
             for entry in self._entries(READY):
                 if (entry.path / RECEIPT).exists():
                     self._finish(entry.path, SENT)
@@ -161,15 +162,16 @@ class Outbox:
     def mark_delivered(self, entry: OutboxEntry, receipt: dict) -> None:
         """Record the appliance's receipt (fsynced) and move the entry to sent/, dropping its page files."""
         with self._lock:
-            _write_file(entry.path / RECEIPT, json.dumps(receipt, indent=1, sort_keys=True).encode("utf-8"))
-            _fsync_directory(entry.path)
+            receipt_text = json.dumps(receipt, indent=1, sort_keys=True)
+            write_file(entry.path / RECEIPT, receipt_text.encode("utf-8"), exclusive=True)
+            fsync_directory(entry.path)
             self._finish(entry.path, SENT)
 
     def mark_refused(self, entry: OutboxEntry, reason: str) -> None:
         """Keep a refused document with its reason in refused/; it is not retried."""
         with self._lock:
-            _write_file(entry.path / REASON, (reason.rstrip("\n") + "\n").encode("utf-8"))
-            _fsync_directory(entry.path)
+            write_file(entry.path / REASON, (reason.rstrip("\n") + "\n").encode("utf-8"), exclusive=True)
+            fsync_directory(entry.path)
             self._finish(entry.path, REFUSED)
 
     def counts(self) -> OutboxCounts:
@@ -185,11 +187,11 @@ class Outbox:
         staging.mkdir()
         for entry, page in zip(manifest.pages, document.pages, strict=True):
             self._write_page(staging / entry.file_name, page.data)
-        _write_file(staging / MANIFEST, manifest.to_json().encode("utf-8"))
-        _fsync_directory(staging)
+        write_file(staging / MANIFEST, manifest.to_json().encode("utf-8"), exclusive=True)
+        fsync_directory(staging)
 
     def _write_page(self, path: Path, data: bytes) -> None:
-        _write_file(path, data)
+        write_file(path, data, exclusive=True)
 
     def _publish(self, staging: Path, name: str) -> None:
         self._move(staging, self.directory / READY / name)
@@ -200,13 +202,13 @@ class Outbox:
             for page in path.iterdir():
                 if page.name not in (MANIFEST, RECEIPT):
                     page.unlink()
-            _fsync_directory(path)
+            fsync_directory(path)
         self._move(path, self.directory / destination / path.name)
 
     def _move(self, source: Path, target: Path) -> None:
         os.rename(source, target)
-        _fsync_directory(target.parent)
-        _fsync_directory(source.parent)
+        fsync_directory(target.parent)
+        fsync_directory(source.parent)
 
     def _names(self, name: str):
         return (match for child in os.listdir(self.directory / name) if (match := _ENTRY_NAME.fullmatch(child)))
@@ -222,18 +224,3 @@ class Outbox:
             return OutboxFullError(f"outbox disk full: could not write {what} to {self.directory}; "
                                    f"{self.free_bytes() / 1e6:.1f} MB free")
         return OutboxError(f"outbox could not write {what} to {self.directory}: {error.strerror or error}")
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    with open(path, "xb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-
-
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -1,5 +1,6 @@
 """`dangan coversheet`, `dangan ingest`, `dangan scan`, `dangan intake`, `dangan agent`, `dangan worker`."""
 
+import logging
 import threading
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def agent_command(context: CliContext) -> None:
     """Run the scanner agent (devices, hotplug, hot folder, outbox, delivery) until stopped."""
     from scanner_agent.main import run_agent
 
+    _log_to_stderr()
     config = context.appliance.config
     context.appliance.close()
     run_agent(config)
@@ -96,6 +98,7 @@ def worker_command(context: CliContext) -> None:
     """Run the worker (OCR and access copies from the job queue) until stopped."""
     from appliance.worker import Worker
 
+    _log_to_stderr()
     appliance = context.appliance
     stop = threading.Event()
     with stop_on_signals(stop):
@@ -113,6 +116,11 @@ def ingest_command(context: CliContext, paths, operator: str) -> int:
     config = context.appliance.config
     prepare_secrets(config)
     return ingest_and_deliver(config, list(paths), operator)
+
+
+def _log_to_stderr() -> None:
+    """Services log what they do at INFO to stderr: the journal (systemd) or the terminal keeps it."""
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
 
 
 def register(cli: click.Group) -> None:
