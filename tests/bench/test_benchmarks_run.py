@@ -28,3 +28,11 @@ def test_the_catalogue_benchmark_runs_end_to_end(tmp_path):
 def test_the_capture_benchmark_runs_a_batch_to_searchable():
     output = run("capture_bench.py", "--quick")
     assert "last_page_to_all_filed_seconds" in output and "last_page_to_all_searchable_seconds" in output
+
+
+@pytest.mark.slow
+def test_the_barcode_and_ocr_benchmarks_run():
+    barcodes = run("barcode_bench.py", "--quick")
+    assert "separation accuracy" in barcodes and "IsolatedDecoder.read" in barcodes
+    ocr = run("ocr_bench.py", "--quick")
+    assert "throughput ratio" in ocr and "character error rate" in ocr
