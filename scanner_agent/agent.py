@@ -94,7 +94,10 @@ class Agent:
 
     def _heartbeat_loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            self.heartbeat()
+            try:
+                self.heartbeat()
+            except Exception:  # the heartbeat must outlive anything one beat runs into
+                log.exception("heartbeat failed")
             stop.wait(self.settings.heartbeat_seconds)
 
     def heartbeat(self) -> None:

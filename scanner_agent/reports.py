@@ -4,6 +4,7 @@ scan request ended. Kept on disk (atomically) until sent, so a restart or an out
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 
 from scanner_agent.appliance_client import ApplianceClient, ApplianceRefusedError
@@ -17,6 +18,7 @@ class ReportSpool:
     def __init__(self, directory: Path):
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        self._sending = threading.Lock()  # the heartbeat and the end of a scan both send
 
     def keep(self, batch_id: str, state: str, report: dict) -> None:
         self._write(f"{BATCH}{batch_id}.json", {"state": state, "report": report})
@@ -37,6 +39,10 @@ class ReportSpool:
 
     def send_all(self, client: ApplianceClient) -> None:
         """Send what is kept, oldest name first; raises ApplianceUnavailableError and keeps the rest."""
+        with self._sending:
+            self._send_kept(client)
+
+    def _send_kept(self, client: ApplianceClient) -> None:
         for path in sorted(self.directory.glob(f"{BATCH}*.json")):
             stored = json.loads(path.read_text(encoding="utf-8"))
             self._send(path, client.record_batch, path.stem[len(BATCH):], stored["state"], stored["report"])
