@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from appliance.adapters.coversheet_pdf import CoverSheet, render_cover_sheets
-from appliance.bootstrap import prepare_secrets
 from appliance.cli.context import CliContext, pass_context
 from appliance.cli.signals import stop_on_signals
 from appliance.domain.catalogue import ItemFilter
@@ -87,9 +86,7 @@ def agent_command(context: CliContext) -> None:
     from scanner_agent.main import run_agent
 
     _log_to_stderr()
-    config = context.appliance.config
-    context.appliance.close()
-    run_agent(config)
+    run_agent(context.config)  # the agent talks to the appliance over HTTP only: no database here
 
 
 @click.command("worker")
@@ -113,9 +110,7 @@ def ingest_command(context: CliContext, paths, operator: str) -> int:
     """Put image, multi-page TIFF and PDF files through the capture pipeline, like a scanned stack."""
     from appliance.cli.ingest import ingest_and_deliver
 
-    config = context.appliance.config
-    prepare_secrets(config)
-    return ingest_and_deliver(config, list(paths), operator)
+    return ingest_and_deliver(context.config, list(paths), operator)
 
 
 def _log_to_stderr() -> None:

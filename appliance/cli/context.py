@@ -6,13 +6,18 @@ from functools import cached_property
 import click
 
 from appliance.bootstrap import Appliance, build_appliance
+from appliance.config import Config, load_config
 from appliance.domain.actors import Actor
 
 
 class CliContext:
     @cached_property
+    def config(self) -> Config:
+        return load_config()
+
+    @cached_property
     def appliance(self) -> Appliance:
-        return build_appliance()
+        return build_appliance(self.config)
 
     @cached_property
     def actor(self) -> Actor:
