@@ -8,7 +8,6 @@ appliance stored must decode to the pixels of one sheet of the stack, each sheet
 import hashlib
 import json
 import os
-import subprocess
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from tests.support.agent_process import (
     stored_pixels,
     wait_until,
 )
+from tests.support.tiny_disk import tiny_disk as mounted_tmpfs
 
 OPERATOR = Actor("operator", "127.0.0.1")
 THREE_DOCUMENTS = [1, 2, 3]  # the conftest stack's covers are sheets 0, 3 and 5
@@ -258,14 +258,8 @@ def test_with_the_appliance_down_the_agent_scans_on_and_delivery_backs_off_to_it
 @pytest.fixture
 def tiny_disk(tmp_path: Path):
     """A real 1 MB file system (tmpfs), so the spool's disk really fills up."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
-    if mounted.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    yield mount_point
-    subprocess.run(["umount", str(mount_point)], check=True)
+    with mounted_tmpfs(tmp_path / "tiny", "1m") as mount_point:
+        yield mount_point
 
 
 def room_to_leave(where: str, stack: Stack) -> int:

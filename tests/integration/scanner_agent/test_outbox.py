@@ -1,7 +1,6 @@
 """The outbox on a real file system: crash-safe put, FIFO order, recovery, a really full disk, SIGKILL."""
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from tests.support.outbox_crash import (
     start_child,
     wait_for_line,
 )
+from tests.support.tiny_disk import tiny_disk as mounted_tmpfs
 
 
 def put(outbox: Outbox, number: int, **size) -> str:
@@ -116,14 +116,8 @@ def test_a_document_without_pages_is_refused_at_once(tmp_path: Path):
 @pytest.fixture
 def tiny_disk(tmp_path: Path):
     """A real 2 MB file system (tmpfs), so the disk really fills up."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
-    if mounted.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    yield mount_point
-    subprocess.run(["umount", str(mount_point)], check=True)
+    with mounted_tmpfs(tmp_path / "tiny", "2m") as mount_point:
+        yield mount_point
 
 
 def test_disk_full_leaves_nothing_half_written(tiny_disk: Path):
