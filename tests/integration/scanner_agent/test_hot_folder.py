@@ -12,6 +12,7 @@ from PIL import Image
 from appliance.domain.errors import InvalidInputError
 from scanner_agent.file_sources import pages_from_file
 from scanner_agent.hot_folder import HotFolder, is_temporary_name, paths_open_for_writing
+from tests.support.tiny_disk import tiny_disk as mounted_tmpfs
 
 SETTLE = 5.0
 BEIJING = timezone(timedelta(hours=8))
@@ -221,13 +222,8 @@ def test_purge_done_removes_only_days_past_the_retention(folder, wall_clock):
 
 
 def test_state_on_another_filesystem_is_refused(tmp_path):
-    shared_memory = Path("/dev/shm")
-    if not shared_memory.is_dir() or shared_memory.stat().st_dev == tmp_path.stat().st_dev:
-        pytest.skip("no second filesystem to try")
-    state = shared_memory / f"dangan-test-{tmp_path.name}"
-    try:
+    with mounted_tmpfs(tmp_path / "other", "1m") as other_filesystem:
+        state = other_filesystem / "state"
         with pytest.raises(InvalidInputError, match="same filesystem"):
             HotFolder(tmp_path, state)
-        assert list(state.iterdir()) == []
-    finally:
-        state.rmdir()
+        assert not state.exists() or list(state.iterdir()) == []
