@@ -135,7 +135,8 @@ class Agent:
         except ScanProcessFault as error:  # SANE failing to list must not stop the agent; the error is shown
             self.last_error = f"cannot list scanners: {error}"
             found = []
-        if self.settings.virtual_stack:
+        if self.settings.virtual_stack:  # pnm's own devices are the virtual scanner's engine, not scanners
+            found = [device for device in found if not device.name.startswith("pnm:")]
             found.append(DeviceInfo(VIRTUAL_DEVICE, "Dangan", "virtual scanner (sample stack)", "virtual"))
         self.devices = found
 
