@@ -3,6 +3,8 @@
 All of it is machine-to-machine for now (the agent token); the console issue adds people's sessions.
 """
 
+from dataclasses import asdict
+
 from flask import Blueprint, current_app, g, jsonify, request
 
 from appliance.domain.errors import InvalidInputError
@@ -51,7 +53,7 @@ def record_batch(batch_id: str):
 @agent_required
 def show_batch(batch_id: str):
     batch, documents = scanners.show_batch(_uow_factory(), batch_id)
-    return jsonify({"batch": batch.__dict__, "documents": [_document(view) for view in documents]})
+    return jsonify({"batch": asdict(batch), "documents": [_document(view) for view in documents]})
 
 
 @blueprint.post("/scans")
