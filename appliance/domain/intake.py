@@ -27,10 +27,9 @@ class IntakeReceipt:
                 "reason": self.reason}
 
 
-def placeholder_fields(pages: int, access_label: AccessLabel) -> ItemFields:
+def placeholder_fields(access_label: AccessLabel) -> ItemFields:
     """The fields of an item made from a batch document: to be described before it can be archived."""
-    return ItemFields(title=PLACEHOLDER_TITLE, date="", access_label=access_label, pages=pages,
-                      supplied_title=True)
+    return ItemFields(title=PLACEHOLDER_TITLE, date="", access_label=access_label, supplied_title=True)
 
 
 def refusal_for_item_state(code: str, state: ItemState) -> str | None:

@@ -88,7 +88,7 @@ def _file_document(uow_factory, agent: Actor, manifest: Manifest, stored: list[B
         uow.intake.ensure_batch(batch.id, agent.name, batch.origin, batch.device, batch.operator, batch.started_at)
         for ref in stored:
             uow.blobs.add(ref)
-        filing = _decide_filing(uow, manifest, len(stored), access_label)
+        filing = _decide_filing(uow, manifest, access_label)
         document_id = uow.intake.add_document(
             manifest.document_key, batch.id, manifest.sequence, manifest.cover_payload, filing.state,
             filing.item_id, filing.reason, manifest.capture.to_dict())
@@ -102,7 +102,7 @@ def _file_document(uow_factory, agent: Actor, manifest: Manifest, stored: list[B
     return IntakeReceipt(document_id, filing.state, filing.archival_code, filing.reason)
 
 
-def _decide_filing(uow, manifest: Manifest, page_count: int, access_label: AccessLabel) -> Filing:
+def _decide_filing(uow, manifest: Manifest, access_label: AccessLabel) -> Filing:
     if manifest.problem:
         return Filing(IntakeState.INTAKE, reason=manifest.problem)
     if manifest.cover_payload is None:
@@ -114,7 +114,7 @@ def _decide_filing(uow, manifest: Manifest, page_count: int, access_label: Acces
     if cover.kind is CoverKind.ITEM:
         return _file_to_item(uow, cover.item_code.format())
     if cover.kind is CoverKind.BATCH:
-        return _file_as_new_item(uow, cover, page_count, access_label)
+        return _file_as_new_item(uow, cover, access_label)
     return Filing(IntakeState.INTAKE, reason="a separator sheet outside a batch")
 
 
@@ -128,14 +128,14 @@ def _file_to_item(uow, code: str) -> Filing:
     return Filing(IntakeState.FILED, item.id, code)
 
 
-def _file_as_new_item(uow, cover, page_count: int, access_label: AccessLabel) -> Filing:
+def _file_as_new_item(uow, cover, access_label: AccessLabel) -> Filing:
     key = cover.batch_class
     try:
         check_class(uow, key)
     except InvalidInputError as error:
         return Filing(IntakeState.INTAKE, reason=f"batch class {key.label()}: {error}")
     code = key.code_for(uow.catalogue.allocate_item_number(key))
-    item_id = uow.catalogue.add_item(code, placeholder_fields(0, access_label), ItemState.INTAKE)
+    item_id = uow.catalogue.add_item(code, placeholder_fields(access_label), ItemState.INTAKE)  # 页数 below
     return Filing(IntakeState.NEW_ITEM, item_id, code.format())
 
 
