@@ -11,9 +11,11 @@ from appliance.adapters.db.engine import build_engine
 from appliance.adapters.db.migrate import current_revision, head_revision, upgrade_to_head
 from appliance.adapters.db.unit_of_work import UnitOfWorkFactory
 from appliance.adapters.images import image_problem
+from appliance.adapters.passwords import Argon2Passwords
 from appliance.adapters.secrets import ensure_token_file, read_token_file
 from appliance.config import Config, load_config
 from appliance.domain.errors import DanganError
+from appliance.services.accounts import PasswordHashing
 
 
 class SchemaOutOfDateError(DanganError):
@@ -27,6 +29,7 @@ class Appliance:
     uow_factory: UnitOfWorkFactory
     blob_store: BlobStore
     image_problem: Callable[[Path, str], str | None] = image_problem  # checks a delivered page image
+    passwords: PasswordHashing = Argon2Passwords()  # argon2id, the port the account services take
 
     def close(self) -> None:
         self.engine.dispose()

@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from appliance.cli import audit, capture, catalogue, demo, fonds, items, server
+from appliance.cli import audit, capture, catalogue, demo, fonds, items, server, users
 from appliance.cli.context import CliContext
 from appliance.domain.errors import DanganError
 
@@ -17,7 +17,7 @@ def cli(context: click.Context) -> None:
     context.obj = CliContext()
 
 
-for module in (audit, capture, catalogue, demo, fonds, items, server):
+for module in (audit, capture, catalogue, demo, fonds, items, server, users):
     module.register(cli)
 
 

@@ -17,6 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from appliance.domain.accounts import Role
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -283,3 +285,44 @@ class DerivativeRow(Base):
     blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+ROLE_VALUES = tuple(role.value for role in Role)  # migration 0003 holds the same list, frozen
+
+
+class UserRow(Base):
+    """A person's account; lockout and password age live here, roles and old hashes in their own tables."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("username", name="uq_users_username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    password_changed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class UserRoleRow(Base):
+    __tablename__ = "user_roles"
+    __table_args__ = (CheckConstraint(f"role IN {ROLE_VALUES!r}", name="role"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class PasswordHistoryRow(Base):
+    """Hashes of a user's recent passwords, newest last, so a change cannot go back to one of them."""
+
+    __tablename__ = "password_history"
+    __table_args__ = (Index("ix_password_history_user", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    hash: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))

@@ -3,6 +3,7 @@
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from appliance.adapters.db.account_repository import AccountRepository
 from appliance.adapters.db.audit_repository import AuditRepository
 from appliance.adapters.db.blob_repository import BlobRepository
 from appliance.adapters.db.catalogue_repository import CatalogueRepository
@@ -25,6 +26,7 @@ class SqlAlchemyUnitOfWork:
         self.blobs = BlobRepository(self.session)
         self.intake = IntakeRepository(self.session)
         self.jobs = JobRepository(self.session)
+        self.accounts = AccountRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

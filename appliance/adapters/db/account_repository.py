@@ -1,0 +1,96 @@
+"""Account repository: users, their roles, lockout state and password history."""
+
+import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from appliance.adapters.db.tables import PasswordHistoryRow, UserRoleRow, UserRow
+from appliance.domain.accounts import Account, LockoutState, Role
+
+
+class AccountRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, username: str, for_update: bool = False) -> Account | None:
+        """The account, or None; `for_update` locks its row until the unit of work ends (PostgreSQL)."""
+        query = select(UserRow).where(UserRow.username == username)
+        row = self.session.scalars(query.with_for_update() if for_update else query).one_or_none()
+        return None if row is None else self._account(row, self._roles(row.id))
+
+    def list_accounts(self) -> list[Account]:
+        roles: dict[int, set[Role]] = {}
+        for user_id, role in self.session.execute(select(UserRoleRow.user_id, UserRoleRow.role)):
+            roles.setdefault(user_id, set()).add(Role(role))
+        rows = self.session.scalars(select(UserRow).order_by(UserRow.username))
+        return [self._account(row, frozenset(roles.get(row.id, ()))) for row in rows]
+
+    def add(self, username: str, display_name: str, password_hash: str, roles: frozenset[Role],
+            now: datetime.datetime) -> Account:
+        """Insert a user who must change the initial password; the hash also starts the history."""
+        row = UserRow(username=username, display_name=display_name, password_hash=password_hash,
+                      password_changed_at=now, must_change_password=True, failed_logins=0, disabled=False,
+                      created_at=now)
+        self.session.add(row)
+        self.session.flush()
+        self.set_roles(row.id, roles)
+        self.session.add(PasswordHistoryRow(user_id=row.id, hash=password_hash, changed_at=now))
+        self.session.flush()
+        return self._account(row, roles)
+
+    def set_roles(self, user_id: int, roles: frozenset[Role]) -> None:
+        self.session.execute(delete(UserRoleRow).where(UserRoleRow.user_id == user_id))
+        self.session.add_all(UserRoleRow(user_id=user_id, role=role.value) for role in sorted(roles))
+        self.session.flush()
+
+    def set_password(self, user_id: int, password_hash: str, now: datetime.datetime, must_change: bool,
+                     keep_history: int) -> None:
+        """Store a new password, add it to the history and keep only the newest `keep_history` hashes."""
+        self._update(user_id, password_hash=password_hash, password_changed_at=now, must_change_password=must_change)
+        self.session.add(PasswordHistoryRow(user_id=user_id, hash=password_hash, changed_at=now))
+        self.session.flush()
+        kept = select(PasswordHistoryRow.id).where(PasswordHistoryRow.user_id == user_id).order_by(
+            PasswordHistoryRow.id.desc()).limit(keep_history)
+        self.session.execute(delete(PasswordHistoryRow).where(
+            PasswordHistoryRow.user_id == user_id, PasswordHistoryRow.id.not_in(kept.scalar_subquery())))
+
+    def replace_hash(self, user_id: int, password_hash: str) -> None:
+        """The same password hashed with newer parameters; its age and history stay as they are."""
+        self._update(user_id, password_hash=password_hash)
+
+    def recent_hashes(self, user_id: int, count: int) -> list[str]:
+        """The hashes of the user's last `count` passwords, newest first (the current one included)."""
+        query = select(PasswordHistoryRow.hash).where(PasswordHistoryRow.user_id == user_id).order_by(
+            PasswordHistoryRow.id.desc()).limit(count)
+        return list(self.session.scalars(query))
+
+    def set_lockout(self, user_id: int, state: LockoutState) -> None:
+        self._update(user_id, failed_logins=state.failures, locked_until=state.locked_until)
+
+    def set_disabled(self, user_id: int, disabled: bool) -> None:
+        self._update(user_id, disabled=disabled)
+
+    def _update(self, user_id: int, **values) -> None:
+        self.session.execute(update(UserRow).where(UserRow.id == user_id).values(**values))
+
+    def _roles(self, user_id: int) -> frozenset[Role]:
+        query = select(UserRoleRow.role).where(UserRoleRow.user_id == user_id)
+        return frozenset(Role(role) for role in self.session.scalars(query))
+
+    @staticmethod
+    def _account(row: UserRow, roles: frozenset[Role]) -> Account:
+        return Account(
+            id=row.id, username=row.username, display_name=row.display_name, roles=frozenset(roles),
+            password_changed_at=_utc(row.password_changed_at), must_change_password=row.must_change_password,
+            disabled=row.disabled, created_at=_utc(row.created_at),
+            lockout=LockoutState(row.failed_logins, _utc(row.locked_until) if row.locked_until else None),
+            password_hash=row.password_hash,
+        )
+
+
+def _utc(moment: datetime.datetime) -> datetime.datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC, so say so.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC)

@@ -1,0 +1,102 @@
+"""`dangan user ...`: accounts from the shell. Passwords come from stdin or a hidden prompt, never an argument."""
+
+import datetime
+import sys
+
+import click
+
+from appliance.cli.context import CliContext, pass_context
+from appliance.domain.accounts import Account, Role
+from appliance.services import accounts as account_service
+
+ROLES = click.Choice([role.value for role in Role])
+ROLE_HELP = "; ".join(f"{role.value} {role.label('zh')}" for role in Role)
+
+
+def read_password(what: str) -> str:
+    """A hidden prompt with confirmation on a terminal; otherwise the first line of stdin (for scripts)."""
+    if sys.stdin.isatty():
+        return click.prompt(what, hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@click.group("user")
+def user_group() -> None:
+    """User accounts and roles (三员分立)."""
+
+
+@user_group.command("add")
+@click.argument("name")
+@click.option("--role", "roles", type=ROLES, multiple=True, required=True, help=f"repeatable: {ROLE_HELP}")
+@click.option("--display-name", default="", help="the name people see; the user name when left out")
+@pass_context
+def add_user(context: CliContext, name: str, roles: tuple[str, ...], display_name: str) -> None:
+    """Create user NAME; the initial password (read from stdin) must be changed at first login."""
+    password = read_password("initial password")
+    account = account_service.add_user(context.appliance.uow_factory, context.appliance.passwords, context.actor,
+                                       name, password, roles, display_name)
+    click.echo(f"user {account.username} added ({_roles(account)}); the password must be changed at first login")
+
+
+@user_group.command("list")
+@pass_context
+def list_users(context: CliContext) -> None:
+    """List users: name, display name, roles, state."""
+    for account in account_service.list_users(context.appliance.uow_factory):
+        click.echo(f"{account.username}\t{account.display_name}\t{_roles(account)}\t{_state(account)}")
+
+
+@user_group.command("roles")
+@click.argument("name")
+@click.option("--role", "roles", type=ROLES, multiple=True, required=True, help=f"repeatable: {ROLE_HELP}")
+@pass_context
+def set_roles(context: CliContext, name: str, roles: tuple[str, ...]) -> None:
+    """Replace the roles of user NAME."""
+    account = account_service.set_roles(context.appliance.uow_factory, context.actor, name, roles)
+    click.echo(f"user {account.username} now holds {_roles(account)}")
+
+
+@user_group.command("unlock")
+@click.argument("name")
+@pass_context
+def unlock(context: CliContext, name: str) -> None:
+    """Lift the lockout of user NAME."""
+    account_service.unlock(context.appliance.uow_factory, context.actor, name)
+    click.echo(f"user {name.strip().lower()} unlocked")
+
+
+@user_group.command("disable")
+@click.argument("name")
+@pass_context
+def disable(context: CliContext, name: str) -> None:
+    """Disable user NAME: it can no longer sign in."""
+    account_service.disable(context.appliance.uow_factory, context.actor, name)
+    click.echo(f"user {name.strip().lower()} disabled")
+
+
+@user_group.command("passwd")
+@click.argument("name")
+@pass_context
+def reset_password(context: CliContext, name: str) -> None:
+    """Set a new password (read from stdin) for user NAME, who must change it at the next login."""
+    password = read_password("new password")
+    account_service.reset_password(context.appliance.uow_factory, context.appliance.passwords, context.actor, name,
+                                   password)
+    click.echo(f"password of user {name.strip().lower()} set; it must be changed at the next login")
+
+
+def _roles(account: Account) -> str:
+    return ",".join(sorted(role.value for role in account.roles))
+
+
+def _state(account: Account) -> str:
+    if account.disabled:
+        return "disabled"
+    locked_until = account.lockout.locked_at(datetime.datetime.now(datetime.UTC))
+    if locked_until is not None:
+        return f"locked-until {locked_until:%Y-%m-%d %H:%M}Z"
+    return "must-change-password" if account.must_change_password else "active"
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(user_group)

@@ -1,0 +1,70 @@
+import io
+import sys
+
+import pytest
+
+from appliance.bootstrap import build_appliance
+from appliance.config import load_config
+from appliance.domain.accounts import LoginStatus
+from appliance.services.accounts import authenticate
+
+
+@pytest.fixture
+def users(dangan, monkeypatch):
+    """Run `dangan` with TEXT on stdin: users("user", "add", ..., stdin="...")."""
+    assert dangan("init")[0] == 0
+
+    def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        return dangan(*args)
+
+    return run
+
+
+def sign_in(username: str, password: str):
+    appliance = build_appliance(load_config(), migrate=False)
+    try:
+        return authenticate(appliance.uow_factory, appliance.passwords, username, password, "192.0.2.9")
+    finally:
+        appliance.close()
+
+
+def test_a_security_administrator_manages_users_from_the_shell(users):
+    code, out, _ = users("user", "add", "wang", "--role", "archivist", "--role", "reader", "--display-name", "王小明",
+                         stdin="Initial-2026\n")
+    assert (code, out) == (0, "user wang added (archivist,reader); the password must be changed at first login\n")
+    assert users("user", "add", "li.na", "--role", "audit_admin", stdin="Audit#2026x\n")[0] == 0
+    code, out, _ = users("user", "list")
+    assert out.splitlines() == ["li.na\tli.na\taudit_admin\tmust-change-password",
+                                "wang\t王小明\tarchivist,reader\tmust-change-password"]
+    assert sign_in("wang", "Initial-2026").status is LoginStatus.MUST_CHANGE_PASSWORD
+    assert users("user", "roles", "wang", "--role", "approver") == (0, "user wang now holds approver\n", "")
+    assert users("user", "passwd", "wang", stdin="Another#Pass7\n")[0] == 0
+    assert sign_in("wang", "Another#Pass7").status is LoginStatus.MUST_CHANGE_PASSWORD
+    assert users("user", "disable", "wang") == (0, "user wang disabled\n", "")
+    assert sign_in("wang", "Another#Pass7").status is LoginStatus.WRONG
+    code, out, _ = users("audit", "verify")
+    assert code == 0 and "audit chain intact" in out
+
+
+def test_a_locked_user_is_unlocked(users):
+    users("user", "add", "zhao", "--role", "operator", stdin="Initial-2026\n")
+    for attempt in range(5):
+        sign_in("zhao", f"Wrong-{attempt}")
+    assert "\tlocked-until " in users("user", "list")[1]
+    assert users("user", "unlock", "zhao") == (0, "user zhao unlocked\n", "")
+    assert sign_in("zhao", "Initial-2026").status is LoginStatus.MUST_CHANGE_PASSWORD
+    assert users("user", "list")[1].endswith("\tmust-change-password\n")
+
+
+def test_bad_input_is_one_clear_line(users):
+    code, _, err = users("user", "add", "wang", "--role", "system_admin", "--role", "archivist", stdin="Good#Pass12\n")
+    assert code == 1 and err.startswith("error: an administrator (system_admin) holds no other role (三员分立)")
+    code, _, err = users("user", "add", "wang", "--role", "reader", stdin="short\n")
+    assert code == 1 and err.startswith("error: password refused: it is shorter than 8 characters")
+    code, _, err = users("user", "add", "wang", "--role", "reader", stdin="")
+    assert (code, err) == (1, "error: password refused: the password is empty\n")
+    code, _, err = users("user", "add", "wang", "--role", "superuser", stdin="Good#Pass12\n")
+    assert code == 2 and "'superuser' is not one of" in err
+    assert users("user", "unlock", "nobody") == (1, "", "error: no user 'nobody'\n")
+    assert users("user", "list") == (0, "", "")
