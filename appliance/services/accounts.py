@@ -1,7 +1,7 @@
 """Accounts: create users, give roles, change passwords, sign in with lockout, unlock and disable.
 
-Every use case writes its audit event in the unit of work that makes the change. Hashing (argon2id, about 0.1 s here) is done
-outside the write transaction, so a login does not hold SQLite's write lock while argon2 runs.
+Every use case writes its audit event in the unit of work that makes the change. Hashing (argon2id, about 0.1 s
+here) is done outside the write transaction, so a login does not hold SQLite's write lock while argon2 runs.
 """
 
 import datetime
