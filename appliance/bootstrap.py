@@ -13,7 +13,8 @@ from appliance.adapters.db.unit_of_work import UnitOfWorkFactory
 from appliance.adapters.images import image_problem
 from appliance.adapters.passwords import Argon2Passwords
 from appliance.adapters.secrets import ensure_token_file, read_token_file
-from appliance.config import Config, load_config
+from appliance.config import Config, ConfigError, load_config
+from appliance.domain.accounts import LockoutPolicy, PasswordPolicy
 from appliance.domain.errors import DanganError
 from appliance.services.accounts import PasswordHashing
 
@@ -30,6 +31,8 @@ class Appliance:
     blob_store: BlobStore
     image_problem: Callable[[Path, str], str | None] = image_problem  # checks a delivered page image
     passwords: PasswordHashing = Argon2Passwords()  # argon2id, the port the account services take
+    password_policy: PasswordPolicy = PasswordPolicy()
+    lockout_policy: LockoutPolicy = LockoutPolicy()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -42,7 +45,31 @@ def build_appliance(config: Config | None = None, migrate: bool = True) -> Appli
     engine = build_engine(config.database_url, echo=config.database.echo)
     if migrate:
         upgrade_to_head(engine)
-    return Appliance(config, engine, UnitOfWorkFactory(engine), BlobStore(config.blob_root))
+    password_policy, lockout_policy = account_policies(config)
+    return Appliance(config, engine, UnitOfWorkFactory(engine), BlobStore(config.blob_root),
+                     password_policy=password_policy, lockout_policy=lockout_policy)
+
+
+MINIMUM_PASSWORD_LENGTH = 8  # 等保2.0 level 3: a weaker policy is not offered
+
+
+def account_policies(config: Config) -> tuple[PasswordPolicy, LockoutPolicy]:
+    """The password and lockout policies of the config; raises ConfigError naming the key out of range."""
+    accounts = config.accounts
+    checks = (
+        (accounts.password_min_length >= MINIMUM_PASSWORD_LENGTH, "accounts.password_min_length must be at least 8"),
+        (1 <= accounts.password_min_classes <= 4, "accounts.password_min_classes must be 1 to 4"),
+        (accounts.password_expiry_days >= 0, "accounts.password_expiry_days must be 0 (never) or more"),
+        (accounts.password_history >= 1, "accounts.password_history must be at least 1"),
+        (accounts.lockout_failures >= 1, "accounts.lockout_failures must be at least 1"),
+        (accounts.lockout_minutes >= 1, "accounts.lockout_minutes must be at least 1"),
+    )
+    for passed, message in checks:
+        if not passed:
+            raise ConfigError(message)
+    return (PasswordPolicy(accounts.password_min_length, accounts.password_min_classes,
+                           accounts.password_expiry_days, accounts.password_history),
+            LockoutPolicy(accounts.lockout_failures, accounts.lockout_minutes))
 
 
 def check_schema(appliance: Appliance) -> None:

@@ -64,6 +64,18 @@ class WorkerConfig:
 
 
 @dataclass(frozen=True)
+class AccountsConfig:
+    """等保2.0 level 3 defaults; an administrator may make them stricter."""
+
+    password_min_length: int = 8
+    password_min_classes: int = 3  # of lower case, upper case, digit, other
+    password_expiry_days: int = 90  # 0: never
+    password_history: int = 5
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class Config:
     home: Path = DEFAULT_HOME
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -71,6 +83,7 @@ class Config:
     catalogue: CatalogueConfig = field(default_factory=CatalogueConfig)
     agent: AgentConfig = field(default_factory=AgentConfig)
     worker: WorkerConfig = field(default_factory=WorkerConfig)
+    accounts: AccountsConfig = field(default_factory=AccountsConfig)
 
     @property
     def database_url(self) -> str:

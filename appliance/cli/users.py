@@ -33,8 +33,9 @@ def user_group() -> None:
 def add_user(context: CliContext, name: str, roles: tuple[str, ...], display_name: str) -> None:
     """Create user NAME; the initial password (read from stdin) must be changed at first login."""
     password = read_password("initial password")
-    account = account_service.add_user(context.appliance.uow_factory, context.appliance.passwords, context.actor,
-                                       name, password, roles, display_name)
+    appliance = context.appliance
+    account = account_service.add_user(appliance.uow_factory, appliance.passwords, context.actor, name, password,
+                                       roles, display_name, policy=appliance.password_policy)
     click.echo(f"user {account.username} added ({_roles(account)}); the password must be changed at first login")
 
 
@@ -80,8 +81,9 @@ def disable(context: CliContext, name: str) -> None:
 def reset_password(context: CliContext, name: str) -> None:
     """Set a new password (read from stdin) for user NAME, who must change it at the next login."""
     password = read_password("new password")
-    account_service.reset_password(context.appliance.uow_factory, context.appliance.passwords, context.actor, name,
-                                   password)
+    appliance = context.appliance
+    account_service.reset_password(appliance.uow_factory, appliance.passwords, context.actor, name, password,
+                                   policy=appliance.password_policy)
     click.echo(f"password of user {name.strip().lower()} set; it must be changed at the next login")
 
 

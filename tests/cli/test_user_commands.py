@@ -68,3 +68,10 @@ def test_bad_input_is_one_clear_line(users):
     assert code == 2 and "'superuser' is not one of" in err
     assert users("user", "unlock", "nobody") == (1, "", "error: no user 'nobody'\n")
     assert users("user", "list") == (0, "", "")
+
+
+def test_a_stricter_password_policy_in_the_config_applies(users, monkeypatch):
+    monkeypatch.setenv("DANGAN_ACCOUNTS_PASSWORD_MIN_LENGTH", "14")
+    code, _, err = users("user", "add", "zhao", "--role", "reader", stdin="Initial-2026\n")
+    assert code == 1 and "14" in err
+    assert users("user", "add", "zhao", "--role", "reader", stdin="Initial-2026-long\n")[0] == 0

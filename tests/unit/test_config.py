@@ -56,3 +56,17 @@ def test_bad_files_name_the_key(tmp_path, text, message):
 def test_bad_environment_names_the_variable(environ, message):
     with pytest.raises(ConfigError, match=message):
         load_config(environ)
+
+
+def test_account_policies_come_from_the_config_and_are_never_weaker_than_level_3():
+    from appliance.bootstrap import account_policies
+
+
+    stricter = load_config({"DANGAN_ACCOUNTS_PASSWORD_MIN_LENGTH": "12", "DANGAN_ACCOUNTS_LOCKOUT_MINUTES": "30"})
+    password_policy, lockout_policy = account_policies(stricter)
+    assert (password_policy.min_length, password_policy.min_classes) == (12, 3)
+    assert (lockout_policy.max_failures, lockout_policy.lock_minutes) == (5, 30)
+    with pytest.raises(ConfigError, match="password_min_length must be at least 8"):
+        account_policies(load_config({"DANGAN_ACCOUNTS_PASSWORD_MIN_LENGTH": "6"}))
+    with pytest.raises(ConfigError, match="password_min_classes"):
+        account_policies(load_config({"DANGAN_ACCOUNTS_PASSWORD_MIN_CLASSES": "5"}))
