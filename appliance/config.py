@@ -101,6 +101,11 @@ class Config:
     def agent_spool(self) -> Path:
         return self.agent.spool or self.home / "agent"
 
+    @property
+    def virtual_stack(self) -> Path:
+        """The sheets the development box's virtual scanner feeds (dangan demo writes them)."""
+        return self.agent_spool / "virtual-stack"
+
 
 def load_config(environ: typing.Mapping[str, str] | None = None) -> Config:
     """Read the file and the environment once; raises ConfigError naming the bad key."""

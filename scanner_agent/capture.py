@@ -134,7 +134,8 @@ class BatchRun:
                  on_document: Callable[[SplitDocument], None] = lambda document: None):
         self.spool, self.outbox, self.reader, self.on_document = spool, outbox, reader, on_document
         self.splitter = Splitter()
-        self.progress = BatchProgress(spool.batch.id, spool.state)
+        self.batch, self.capture = spool.batch, spool.capture  # fixed when the batch starts: read batch.json once
+        self.progress = BatchProgress(self.batch.id, spool.state)
         self.keys: list[str] = []
         self._replay()
 
@@ -164,9 +165,9 @@ class BatchRun:
         return self.report()
 
     def report(self) -> dict:
-        batch, split = self.spool.batch, self.splitter.report
+        batch, split = self.batch, self.splitter.report
         return {
-            **batch.to_dict(), "capture": self.spool.capture.to_dict(), "state": self.progress.state,
+            **batch.to_dict(), "capture": self.capture.to_dict(), "state": self.progress.state,
             "pages_scanned": split.pages_scanned, "error": self.progress.error,
             "covers": [{"page": cover.page_number, "payload": cover.payload} for cover in split.covers],
             "blank_backs_dropped": split.blank_backs_dropped, "notes": split.notes,
@@ -184,7 +185,7 @@ class BatchRun:
 
     def _put(self, documents: list[SplitDocument]) -> None:
         for document in documents:
-            self.outbox.put(document, self.spool.batch, self.spool.capture)
+            self.outbox.put(document, self.batch, self.capture)
             self.keys.append(document.key)
             self.progress.documents += 1
             self.on_document(document)

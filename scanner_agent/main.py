@@ -17,7 +17,7 @@ log = logging.getLogger("dangan.agent")
 def agent_settings(config: Config) -> AgentSettings:
     """Raises OSError when the agent token cannot be read (run `dangan init` on the appliance)."""
     spool = config.agent_spool
-    virtual_stack = spool / "virtual-stack" if config.agent.virtual_scanner else None
+    virtual_stack = config.virtual_stack if config.agent.virtual_scanner else None
     return AgentSettings(
         name=config.agent.name or socket.gethostname(),
         appliance_url=config.agent.appliance_url,

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from scanner_agent.appliance_client import ApplianceClient, ApplianceRefusedError
+from scanner_agent.durable import fsync_directory, write_file
 
 log = logging.getLogger("dangan.agent")
 
@@ -62,5 +63,6 @@ class ReportSpool:
     def _write(self, name: str, content: dict) -> None:
         path = self.directory / name
         temp = path.with_suffix(".tmp")
-        temp.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+        write_file(temp, json.dumps(content, ensure_ascii=False).encode("utf-8"))
         os.replace(temp, path)
+        fsync_directory(self.directory)

@@ -28,7 +28,7 @@ def demo_command(context: CliContext) -> None:
                                   responsible="滨江市人民政府办公室", doc_number="办发〔2011〕3号")
         item = item_service.add_item(uow_factory, appliance.blob_store, actor, DEMO_ITEM_CLASS, fields)
         click.echo(f"demo fonds {DEMO_FONDS} registered, with item {item.archival_code}")
-    stack = appliance.config.agent_spool / "virtual-stack"
+    stack = appliance.config.virtual_stack
     if not any(stack.glob("*.png")):
         pages = write_sample_batch(stack, [demo_item_document(), *demo_documents()])
         click.echo(f"virtual scanner stack: {len(pages)} pages in {stack}")

@@ -6,7 +6,7 @@ import sys
 import click
 
 from appliance.cli.context import CliContext, pass_context
-from appliance.domain.accounts import Account, Role
+from appliance.domain.accounts import Account, Role, normalise_username
 from appliance.services import accounts as account_service
 
 ROLES = click.Choice([role.value for role in Role])
@@ -63,7 +63,7 @@ def set_roles(context: CliContext, name: str, roles: tuple[str, ...]) -> None:
 def unlock(context: CliContext, name: str) -> None:
     """Lift the lockout of user NAME."""
     account_service.unlock(context.appliance.uow_factory, context.actor, name)
-    click.echo(f"user {name.strip().lower()} unlocked")
+    click.echo(f"user {normalise_username(name)} unlocked")
 
 
 @user_group.command("disable")
@@ -72,7 +72,7 @@ def unlock(context: CliContext, name: str) -> None:
 def disable(context: CliContext, name: str) -> None:
     """Disable user NAME: it can no longer sign in."""
     account_service.disable(context.appliance.uow_factory, context.actor, name)
-    click.echo(f"user {name.strip().lower()} disabled")
+    click.echo(f"user {normalise_username(name)} disabled")
 
 
 @user_group.command("passwd")
@@ -84,7 +84,7 @@ def reset_password(context: CliContext, name: str) -> None:
     appliance = context.appliance
     account_service.reset_password(appliance.uow_factory, appliance.passwords, context.actor, name, password,
                                    policy=appliance.password_policy)
-    click.echo(f"password of user {name.strip().lower()} set; it must be changed at the next login")
+    click.echo(f"password of user {normalise_username(name)} set; it must be changed at the next login")
 
 
 def _roles(account: Account) -> str:

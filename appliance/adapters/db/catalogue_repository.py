@@ -3,8 +3,6 @@
 from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Select, and_, bindparam, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from appliance.adapters.db.bulk_insert import ITEM_COLUMNS, insert_items
@@ -19,6 +17,7 @@ from appliance.adapters.db.tables import (
     ItemRow,
     utc_now,
 )
+from appliance.adapters.db.upsert import dialect_insert
 from appliance.domain.blobs import BlobRef
 from appliance.domain.catalogue import AccessLabel, Fonds, Item, ItemFields, ItemFilter, ItemState, Scheme
 from appliance.domain.codes import ArchivalCode, ClassKey
@@ -204,8 +203,7 @@ class CatalogueRepository:
         return self._fonds_ids[code]
 
     def _insert(self, table):
-        insert = postgresql_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
-        return insert(table)
+        return dialect_insert(self.session, table)
 
     def _counter_key(self, key: ClassKey) -> dict:
         return {

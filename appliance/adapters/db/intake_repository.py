@@ -3,8 +3,6 @@
 import json
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,6 +15,7 @@ from appliance.adapters.db.tables import (
     ScanRequestRow,
     utc_now,
 )
+from appliance.adapters.db.upsert import dialect_insert
 from appliance.domain.errors import ConflictError
 from appliance.domain.intake import IntakeReceipt, IntakeState
 from appliance.domain.scanning import AgentReport, BatchRecord, IntakeDocumentView, ScanRequest
@@ -41,8 +40,7 @@ class IntakeRepository:
     def ensure_batch(self, batch_id: str, agent: str, origin: str, device: str, operator: str,
                      started_at: str) -> None:
         """Record a batch the first time one of its documents or its report arrives (concurrent ones included)."""
-        insert = postgresql_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
-        self.session.execute(insert(ScanBatchRow).values(
+        self.session.execute(dialect_insert(self.session, ScanBatchRow).values(
             id=batch_id, agent=agent, origin=origin, device=device, operator=operator, state="scanning",
             started_at=started_at, report="{}", updated_at=utc_now()).on_conflict_do_nothing(index_elements=["id"]))
 

@@ -9,11 +9,10 @@ import datetime
 import json
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from appliance.adapters.db.tables import DerivativeRow, JobRow, utc_now
+from appliance.adapters.db.upsert import dialect_insert
 from appliance.domain.jobs import Derivative, Job
 
 DEFAULT_LEASE = datetime.timedelta(minutes=15)
@@ -25,9 +24,8 @@ class JobRepository:
 
     def enqueue(self, kind: str, dedupe_key: str, payload: dict, delay_seconds: float = 0) -> None:
         """Queue a job once: a job with the same dedupe key (queued, running or done) is left alone."""
-        insert = postgresql_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
         now = utc_now()
-        statement = insert(JobRow).values(
+        statement = dialect_insert(self.session, JobRow).values(
             kind=kind, dedupe_key=dedupe_key, payload=json.dumps(payload, sort_keys=True), state="queued",
             attempts=0, run_after=now + datetime.timedelta(seconds=delay_seconds), created_at=now,
         ).on_conflict_do_nothing(index_elements=["dedupe_key"])

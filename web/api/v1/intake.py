@@ -3,7 +3,7 @@
 from flask import Blueprint, current_app, g, jsonify, request
 
 from appliance.domain.errors import InvalidInputError
-from appliance.domain.intake_manifest import parse_manifest
+from appliance.domain.intake_manifest import check_idempotency_key, parse_manifest
 from appliance.services.intake import receive_document
 from web.api.v1.agent_auth import agent_required
 
@@ -14,9 +14,7 @@ blueprint = Blueprint("intake_api", __name__, url_prefix="/api/v1")
 @agent_required
 def deliver_document():
     manifest = parse_manifest(_manifest_bytes())
-    key = request.headers.get("Idempotency-Key", "")
-    if key != manifest.document_key:
-        raise InvalidInputError("the Idempotency-Key header must equal the manifest's document_key")
+    check_idempotency_key(manifest, request.headers.get("Idempotency-Key"))
     streams = [_page_stream(entry.part) for entry in manifest.pages]
     appliance = current_app.extensions["dangan"]
     receipt = receive_document(appliance.uow_factory, appliance.blob_store, g.agent, manifest, streams,
