@@ -7,18 +7,24 @@ HOME_DIR ?= $(CURDIR)/var
 BIND ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench system-packages clean
+.PHONY: run test lint bench system-packages clean translations translations-extract
 
-# With no scanner attached, the development box scans a sample stack through SANE's pnm backend.
-RUN_ENV = DANGAN_HOME=$(HOME_DIR) DANGAN_WEB_BIND=$(BIND) DANGAN_AGENT_VIRTUAL_SCANNER=$(VIRTUAL_SCANNER)
+# With no scanner attached, the development box scans a sample stack through SANE's pnm backend. It serves
+# plain HTTP on loopback, so its cookies cannot be HTTPS-only; the appliance image serves HTTPS.
+RUN_ENV = DANGAN_HOME=$(HOME_DIR) DANGAN_WEB_BIND=$(BIND) DANGAN_AGENT_VIRTUAL_SCANNER=$(VIRTUAL_SCANNER) \
+	DANGAN_WEB_SECURE_COOKIES=false
 VIRTUAL_SCANNER ?= true
 
-run: system-packages $(STAMP)
+# The console's message catalogues, compiled from the .po files kept in git.
+CATALOGUES := $(wildcard web/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+
+run: system-packages $(STAMP) translations
 	$(RUN_ENV) $(BIN)/dangan init
 	$(RUN_ENV) $(BIN)/dangan demo
 	$(RUN_ENV) exec $(BIN)/dangan run
 
-test: system-packages $(STAMP) lint
+test: system-packages $(STAMP) translations lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -39,6 +45,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
+
+translations: $(COMPILED)
+
+web/translations/%/LC_MESSAGES/messages.mo: web/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After changing strings: extract them, merge them into each catalogue, then translate what is new.
+translations-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o web/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

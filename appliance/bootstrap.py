@@ -12,11 +12,15 @@ from appliance.adapters.db.migrate import current_revision, head_revision, upgra
 from appliance.adapters.db.unit_of_work import UnitOfWorkFactory
 from appliance.adapters.images import image_problem
 from appliance.adapters.passwords import Argon2Passwords
+from appliance.adapters.second_factor import SecretSealer, TotpCodes
 from appliance.adapters.secrets import ensure_token_file, read_token_file
 from appliance.config import Config, ConfigError, load_config
 from appliance.domain.accounts import LockoutPolicy, PasswordPolicy
 from appliance.domain.errors import DanganError
+from appliance.domain.sessions import SessionPolicy
 from appliance.services.accounts import PasswordHashing
+from appliance.services.second_factor import SealerPort, TotpPort
+from appliance.services.sessions import ThrottlePolicy
 
 
 class SchemaOutOfDateError(DanganError):
@@ -33,6 +37,14 @@ class Appliance:
     passwords: PasswordHashing = Argon2Passwords()  # argon2id, the port the account services take
     password_policy: PasswordPolicy = PasswordPolicy()
     lockout_policy: LockoutPolicy = LockoutPolicy()
+    totp: TotpPort = TotpCodes()
+    sealer: SealerPort | None = None  # seals TOTP secrets; built from the config's secrets directory
+    session_policy: SessionPolicy = SessionPolicy()
+    throttle_policy: ThrottlePolicy = ThrottlePolicy()
+
+    def __post_init__(self) -> None:
+        if self.sealer is None:
+            self.sealer = SecretSealer(secrets_directory(self.config) / "totp.key")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -46,8 +58,11 @@ def build_appliance(config: Config | None = None, migrate: bool = True) -> Appli
     if migrate:
         upgrade_to_head(engine)
     password_policy, lockout_policy = account_policies(config)
+    web = config.web
     return Appliance(config, engine, UnitOfWorkFactory(engine), BlobStore(config.blob_root),
-                     password_policy=password_policy, lockout_policy=lockout_policy)
+                     password_policy=password_policy, lockout_policy=lockout_policy,
+                     session_policy=SessionPolicy(web.idle_minutes, web.session_hours),
+                     throttle_policy=ThrottlePolicy(web.login_attempts, web.login_window_minutes))
 
 
 MINIMUM_PASSWORD_LENGTH = 8  # 等保2.0 level 3: a weaker policy is not offered
@@ -63,6 +78,10 @@ def account_policies(config: Config) -> tuple[PasswordPolicy, LockoutPolicy]:
         (accounts.password_history >= 1, "accounts.password_history must be at least 1"),
         (accounts.lockout_failures >= 1, "accounts.lockout_failures must be at least 1"),
         (accounts.lockout_minutes >= 1, "accounts.lockout_minutes must be at least 1"),
+        (1 <= config.web.idle_minutes <= 30, "web.idle_minutes must be 1 to 30"),
+        (config.web.session_hours >= 1, "web.session_hours must be at least 1"),
+        (config.web.login_attempts >= 1, "web.login_attempts must be at least 1"),
+        (config.web.login_window_minutes >= 1, "web.login_window_minutes must be at least 1"),
     )
     for passed, message in checks:
         if not passed:
@@ -79,9 +98,19 @@ def check_schema(appliance: Appliance) -> None:
         raise SchemaOutOfDateError(f"database schema is at {current or 'nothing'}, expected {head}: run `dangan init`")
 
 
+def secrets_directory(config: Config):
+    return config.home / "secrets"
+
+
 def prepare_secrets(config: Config) -> None:
-    """Make the secrets a new box needs (the scanner agents' token); existing ones are kept."""
+    """Make the secrets a new box needs (agents' token, the web's signing key); existing ones are kept."""
     ensure_token_file(config.agent_token_file)
+    web_secret_key(config)
+
+
+def web_secret_key(config: Config) -> str:
+    """The key that signs the console's cookies, made on first use and kept across restarts and workers."""
+    return ensure_token_file(secrets_directory(config) / "web-secret-key")
 
 
 def agent_token(config: Config) -> str | None:

@@ -36,6 +36,12 @@ class WebConfig:
     bind: str = "127.0.0.1:8000"
     workers: int = 2
     timeout: int = 60
+    idle_minutes: int = 15  # a console session unused this long ends (等保2.0)
+    session_hours: int = 12  # and any session ends this long after sign-in
+    secure_cookies: bool = True  # cookies only over HTTPS; browsers make an exception for localhost
+    login_attempts: int = 20  # per source address and window, for every account together
+    login_window_minutes: int = 5
+    timezone: str = "Asia/Shanghai"  # how the console shows times; everything is stored in UTC
 
 
 @dataclass(frozen=True)

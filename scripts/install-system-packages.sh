@@ -13,6 +13,7 @@ PACKAGES=(
   tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng   # OCR: chi_sim, and eng for mostly-English papers
   umockdev gir1.2-umockdev-1.0 python3-gi                 # udev hotplug tests without hardware
   iproute2                          # `ip` inside a private network namespace (saned test)
+  chromium                          # the browser tests drive it through Playwright (never `playwright install`)
 )
 
 missing=()

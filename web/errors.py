@@ -1,6 +1,8 @@
 """Domain errors to HTTP, in one place: JSON for the API, an HTML page for the console."""
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
 
 from appliance.domain.errors import (
     ConflictError,
@@ -35,4 +37,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(404)
     def handle_not_found(_error):
-        return error_response("not_found", "no such page", 404)
+        return error_response("not_found", gettext("No such page."), 404)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(error: CSRFError):
+        return error_response("csrf", gettext("The form had expired or did not come from this console: "
+                                              "reload the page and try again.") + f" ({error.description})", 400)

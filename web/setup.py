@@ -2,12 +2,14 @@
 
 from flask import Flask
 
-from appliance.bootstrap import agent_token, build_appliance, check_schema
+from appliance.bootstrap import agent_token, build_appliance, check_schema, web_secret_key
 from appliance.domain.intake_manifest import MAX_PAGES
 from web import errors
 from web.api.v1 import health, intake, scanners
 from web.api.v1.agent_auth import TOKEN_KEY
-from web.console import catalogue
+from web.console import auth, catalogue
+from web.i18n import init_languages
+from web.security import init_security
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -22,11 +24,16 @@ def configure_app(app: Flask, test_config: dict) -> None:
         appliance = build_appliance(migrate=False)
         check_schema(appliance)
     # A delivered document is one request: up to 5,000 page parts, several hundred MB in colour.
-    app.config.update(JSON_AS_ASCII=False, MAX_FORM_PARTS=MAX_PAGES + 10, MAX_CONTENT_LENGTH=4 * 1024**3,
-                      **settings)
+    app.config.update(JSON_AS_ASCII=False, MAX_FORM_PARTS=MAX_PAGES + 10, MAX_CONTENT_LENGTH=4 * 1024**3)
     app.extensions["dangan"] = appliance
     app.extensions[TOKEN_KEY] = settings.get("AGENT_TOKEN") or agent_token(appliance.config)
-    for blueprint in (catalogue.blueprint, health.blueprint, intake.blueprint, scanners.blueprint):
+    with app.app_context():
+        init_security(app)
+    init_languages(app, appliance.config.web.timezone)
+    app.config.update(settings)  # the tests' settings win over the defaults set above
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = web_secret_key(appliance.config)
+    for blueprint in (auth.blueprint, catalogue.blueprint, health.blueprint, intake.blueprint, scanners.blueprint):
         app.register_blueprint(blueprint)
     errors.register(app)
     app.after_request(_security_headers)

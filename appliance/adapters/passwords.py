@@ -11,38 +11,23 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _HASHER = PasswordHasher()
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of the password with a fresh salt, in the PHC string format."""
-    return _HASHER.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    """True when the password matches; False for a wrong password or a malformed hash, never an exception.
-
-    argon2-cffi compares the computed and stored digests in constant time.
-    """
-    try:
-        return _HASHER.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):  # a mismatch is a VerificationError
-        return False
-
-
-def needs_rehash(password_hash: str) -> bool:
-    """True when the hash was made with other parameters than today's (upgrade it after a good login)."""
-    try:
-        return _HASHER.check_needs_rehash(password_hash)
-    except InvalidHashError:
-        return True
-
-
 class Argon2Passwords:
-    """The password port the account services take, backed by the functions above."""
+    """The password port the account services take: argon2id with today's parameters, or those of `hasher`."""
+
+    def __init__(self, hasher: PasswordHasher | None = None):
+        self._hasher = hasher or _HASHER
 
     def hash(self, password: str) -> str:
-        return hash_password(password)
+        return self._hasher.hash(password)
 
     def verify(self, password_hash: str, password: str) -> bool:
-        return verify_password(password_hash, password)
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
     def needs_rehash(self, password_hash: str) -> bool:
-        return needs_rehash(password_hash)
+        try:
+            return self._hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return True

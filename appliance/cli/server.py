@@ -8,10 +8,12 @@ import time
 
 import click
 
-from appliance.bootstrap import prepare_secrets
+from appliance.adapters.secrets import random_password, write_private_file
+from appliance.bootstrap import prepare_secrets, secrets_directory
 from appliance.cli.context import CliContext, pass_context
 from appliance.cli.signals import stop_on_signals
 from appliance.config import AgentConfig, Config
+from appliance.services.first_accounts import create_first_administrators
 
 STOP_GRACE_SECONDS = 15
 
@@ -20,9 +22,25 @@ STOP_GRACE_SECONDS = 15
 @pass_context
 def init_command(context: CliContext) -> None:
     """Create the data home, its secrets, and bring the database to the newest schema (safe to run again)."""
-    config = context.appliance.config
+    appliance = context.appliance
+    config = appliance.config
     prepare_secrets(config)
     click.echo(f"data home {config.home} ready; database at the newest schema")
+    created = create_first_administrators(appliance.uow_factory, appliance.passwords, context.actor,
+                                          appliance.password_policy, random_password)
+    if created:
+        announce_initial_passwords(config, created, "the three administrators (三员)",
+                                   "each also sets up a second factor (TOTP) at first sign-in")
+
+
+def announce_initial_passwords(config: Config, created: dict[str, str], who: str, note: str = "") -> None:
+    """Print one-time passwords and keep them in a private file until they are changed at first sign-in."""
+    path = secrets_directory(config) / "initial-passwords"
+    write_private_file(path, "".join(f"{name}\t{password}\n" for name, password in created.items()))
+    click.echo(f"accounts for {who} created; one-time passwords (also in {path}, mode 0600):")
+    for name, password in created.items():
+        click.echo(f"  {name:<12} {password}")
+    click.echo("a one-time password must be changed at first sign-in" + (f"; {note}" if note else ""))
 
 
 @click.command("run")

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from appliance.domain.access import AccessScope
+from appliance.domain.catalogue import AccessLabel
 from appliance.domain.errors import InvalidInputError
 
 
@@ -225,6 +227,24 @@ class Account:
     created_at: datetime.datetime
     lockout: LockoutState = LockoutState()
     password_hash: str = field(default="", repr=False)
+    clearance: AccessLabel = AccessLabel.PUBLIC
+    departments: frozenset[str] | None = None  # None: every department
+    totp_secret: str = field(default="", repr=False)  # sealed; empty until a second factor is confirmed
+    totp_pending: str = field(default="", repr=False)  # sealed; offered at enrolment, not yet confirmed
+    totp_last_step: int | None = None
+
+    @property
+    def scope(self) -> AccessScope:
+        return AccessScope(self.clearance, self.departments)
+
+    @property
+    def totp_enabled(self) -> bool:
+        return bool(self.totp_secret)
+
+    @property
+    def totp_required(self) -> bool:
+        """The three administrators must sign in with a second factor; others may choose to."""
+        return self.totp_enabled or any(role.is_administrator for role in self.roles)
 
 
 class LoginStatus(enum.StrEnum):

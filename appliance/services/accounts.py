@@ -9,6 +9,7 @@ import functools
 from collections.abc import Iterable
 from typing import Protocol
 
+from appliance.domain.access import AccessScope
 from appliance.domain.accounts import (
     USERNAME_PATTERN,
     WRONG_CREDENTIALS,
@@ -30,6 +31,7 @@ from appliance.domain.accounts import (
 from appliance.domain.actors import Actor
 from appliance.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from appliance.services.audit import record
+from appliance.services.sessions import end_sessions_of
 
 DEFAULT_PASSWORD_POLICY = PasswordPolicy()
 DEFAULT_LOCKOUT_POLICY = LockoutPolicy()
@@ -48,7 +50,7 @@ class PasswordHashing(Protocol):
 
 
 def add_user(uow_factory, passwords: PasswordHashing, actor: Actor, username: str, initial_password: str,
-             roles: Iterable[Role | str], display_name: str = "", *,
+             roles: Iterable[Role | str], display_name: str = "", *, scope: AccessScope = AccessScope(),
              policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY, now: datetime.datetime | None = None) -> Account:
     """Create a user who must change the initial password at first login.
 
@@ -62,10 +64,27 @@ def add_user(uow_factory, passwords: PasswordHashing, actor: Actor, username: st
         if uow.accounts.get(username) is not None:
             raise ConflictError(f"user {username} already exists")
         account = uow.accounts.add(username, display, password_hash, chosen, now or _now())
+        uow.accounts.set_scope(account.id, scope.clearance, scope.departments)
         record(uow, actor, "account.create", "user", username,
-               {"display_name": display, "roles": _role_names(chosen)})
+               {"display_name": display, "roles": _role_names(chosen), **_scope_details(scope)})
         uow.commit()
-    return account
+    return get_user(uow_factory, username)
+
+
+def set_scope(uow_factory, actor: Actor, username: str, scope: AccessScope) -> Account:
+    """Set a user's clearance and department scope (None: every department); raises NotFoundError."""
+    with uow_factory() as uow:
+        account = require_account(uow, username, for_update=True)
+        uow.accounts.set_scope(account.id, scope.clearance, scope.departments)
+        record(uow, actor, "account.scope", "user", account.username,
+               {"from": _scope_details(account.scope), "to": _scope_details(scope)})
+        uow.commit()
+    return get_user(uow_factory, account.username)
+
+
+def _scope_details(scope: AccessScope) -> dict:
+    departments = None if scope.departments is None else sorted(scope.departments)
+    return {"clearance": scope.clearance.value, "departments": departments}
 
 
 def list_users(uow_factory) -> list[Account]:
@@ -76,14 +95,14 @@ def list_users(uow_factory) -> list[Account]:
 def get_user(uow_factory, username: str) -> Account:
     """The account; raises NotFoundError."""
     with uow_factory(read_only=True) as uow:
-        return _require(uow, username)
+        return require_account(uow, username)
 
 
 def set_roles(uow_factory, actor: Actor, username: str, roles: Iterable[Role | str]) -> Account:
     """Replace a user's roles; raises InvalidInputError (三员分立) or NotFoundError."""
     chosen = check_roles(roles)
     with uow_factory() as uow:
-        account = _require(uow, username, for_update=True)
+        account = require_account(uow, username, for_update=True)
         uow.accounts.set_roles(account.id, chosen)
         record(uow, actor, "account.roles", "user", account.username,
                {"from": _role_names(account.roles), "to": _role_names(chosen)})
@@ -94,7 +113,7 @@ def set_roles(uow_factory, actor: Actor, username: str, roles: Iterable[Role | s
 def unlock(uow_factory, actor: Actor, username: str) -> None:
     """Lift a lockout and clear the failure count; raises NotFoundError."""
     with uow_factory() as uow:
-        account = _require(uow, username, for_update=True)
+        account = require_account(uow, username, for_update=True)
         uow.accounts.set_lockout(account.id, LockoutState())
         until = account.lockout.locked_until
         record(uow, actor, "account.unlock", "user", account.username,
@@ -105,11 +124,12 @@ def unlock(uow_factory, actor: Actor, username: str) -> None:
 def disable(uow_factory, actor: Actor, username: str) -> None:
     """Disable an account: it can no longer sign in. Raises NotFoundError, or ConflictError if already disabled."""
     with uow_factory() as uow:
-        account = _require(uow, username, for_update=True)
+        account = require_account(uow, username, for_update=True)
         if account.disabled:
             raise ConflictError(f"user {account.username} is already disabled")
         uow.accounts.set_disabled(account.id, True)
         record(uow, actor, "account.disable", "user", account.username)
+        end_sessions_of(uow, account.id, account.username, actor, _now(), "disabled")
         uow.commit()
 
 
@@ -152,6 +172,8 @@ def _store_password(uow_factory, passwords: PasswordHashing, actor: Actor, accou
         uow.accounts.set_password(account.id, new_hash, moment, must_change, keep_history=policy.history)
         action = "password.reset" if must_change else "password.change"
         record(uow, actor, action, "user", account.username, {"must_change_password": must_change})
+        if must_change:  # someone else set it: whoever was signed in with the old one is signed out
+            end_sessions_of(uow, account.id, account.username, actor, moment, "password reset")
         uow.commit()
 
 
@@ -172,7 +194,7 @@ def authenticate(uow_factory, passwords: PasswordHashing, username: str, passwor
     # A locked account's password is not even tried: a lock must not become an oracle for guesses.
     matched = account.lockout.locked_at(moment) is None and passwords.verify(account.password_hash, password)
     with uow_factory() as uow:
-        fresh = _require(uow, name, for_update=True)
+        fresh = require_account(uow, name, for_update=True)
         if fresh.lockout.locked_at(moment) is not None:
             outcome = _locked(uow, actor, fresh, moment)
         elif matched and fresh.password_hash == account.password_hash:
@@ -210,14 +232,14 @@ def _count_failure(uow, actor: Actor, account: Account, moment: datetime.datetim
         return LoginOutcome(LoginStatus.WRONG, WRONG_CREDENTIALS)
     record(uow, Actor(LOCKOUT_ACTOR, actor.source), "account.lock", "user", account.username,
            {"until": state.locked_until.isoformat(), "failures": failures})
-    return LoginOutcome(LoginStatus.LOCKED, _locked_message(state.locked_until), locked_until=state.locked_until)
+    return LoginOutcome(LoginStatus.LOCKED, locked_message(state.locked_until), locked_until=state.locked_until)
 
 
 def _locked(uow, actor: Actor, account: Account, moment: datetime.datetime) -> LoginOutcome:
     until = account.lockout.locked_at(moment)
     record(uow, actor, "login.failure", "user", account.username,
            {"reason": "locked", "locked_until": until.isoformat()}, result="failure")
-    return LoginOutcome(LoginStatus.LOCKED, _locked_message(until), locked_until=until)
+    return LoginOutcome(LoginStatus.LOCKED, locked_message(until), locked_until=until)
 
 
 def _refuse(uow_factory, actor: Actor, reason: str) -> LoginOutcome:
@@ -227,7 +249,7 @@ def _refuse(uow_factory, actor: Actor, reason: str) -> LoginOutcome:
     return LoginOutcome(LoginStatus.WRONG, WRONG_CREDENTIALS)
 
 
-def _locked_message(until: datetime.datetime) -> str:
+def locked_message(until: datetime.datetime) -> str:
     return f"too many failed logins: try again after {until:%Y-%m-%d %H:%M} UTC"
 
 
@@ -244,7 +266,8 @@ def _find(uow_factory, username: str) -> Account | None:
         return uow.accounts.get(username)
 
 
-def _require(uow, username: str, for_update: bool = False) -> Account:
+def require_account(uow, username: str, for_update: bool = False) -> Account:
+    """Inside a unit of work: the account, or NotFoundError."""
     account = uow.accounts.get(normalise_username(username), for_update=for_update)
     if account is None:
         raise NotFoundError(f"no user {username!r}")

@@ -1,5 +1,6 @@
 """Fonds, categories and departments: the frame every item is filed in."""
 
+from appliance.domain.access import EVERYTHING, AccessScope
 from appliance.domain.actors import Actor
 from appliance.domain.catalogue import (
     Fonds,
@@ -90,7 +91,7 @@ def _scheme(scheme: str | Scheme) -> Scheme:
     return scheme if isinstance(scheme, Scheme) else parse_scheme(scheme)
 
 
-def fonds_overview(uow_factory) -> list[tuple[Fonds, int]]:
-    """Every fonds with the number of items it holds."""
+def fonds_overview(uow_factory, scope: AccessScope = EVERYTHING) -> list[tuple[Fonds, int]]:
+    """Every fonds with the number of items it holds that `scope` may see."""
     with uow_factory(read_only=True) as uow:
-        return [(fonds, uow.catalogue.count_items(fonds.code)) for fonds in uow.catalogue.list_fonds()]
+        return [(fonds, uow.catalogue.count_items(fonds.code, scope)) for fonds in uow.catalogue.list_fonds()]

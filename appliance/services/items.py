@@ -3,6 +3,7 @@
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from appliance.domain.access import EVERYTHING, AccessScope
 from appliance.domain.actors import Actor
 from appliance.domain.audit import AuditEvent
 from appliance.domain.blobs import BlobRef
@@ -75,12 +76,15 @@ def check_class(uow, key: ClassKey) -> None:
         )
 
 
-def show_item(uow_factory, archival_code: str) -> ItemView:
-    """An item with its pages and its audit history; raises NotFoundError or InvalidInputError."""
+def show_item(uow_factory, archival_code: str, scope: AccessScope = EVERYTHING) -> ItemView:
+    """An item with its pages and its audit history; raises NotFoundError or InvalidInputError.
+
+    An item outside `scope` is not found: whether it exists is itself not for everyone to know.
+    """
     code = parse_archival_code(archival_code).format()
     with uow_factory(read_only=True, consistent=False) as uow:
         found = uow.catalogue.get_item_with_pages(code)
-        if found is None:
+        if found is None or not scope.can_see(found[0]):
             raise NotFoundError(f"no item {code}")
         item, pages = found
         return ItemView(item, pages, uow.audit.events_for("item", code))
@@ -100,9 +104,10 @@ def check_position_in_filter(position: ArchivalCode, item_filter: ItemFilter) ->
             raise InvalidInputError(f"page position {position} lies outside the filter ({name} {wanted})")
 
 
-def list_items(uow_factory, item_filter: ItemFilter, after: str | None = None, limit: int = 50) -> ItemPage:
+def list_items(uow_factory, item_filter: ItemFilter, after: str | None = None, limit: int = 50,
+               scope: AccessScope = EVERYTHING) -> ItemPage:
     """One page of items in code order; pass the page's `next_after` to get the next."""
-    return browse_fonds(uow_factory, item_filter, after, limit).page
+    return browse_fonds(uow_factory, item_filter, after, limit, scope).page
 
 
 @dataclass(frozen=True)
@@ -114,14 +119,15 @@ class FondsView:
     page: ItemPage
 
 
-def browse_fonds(uow_factory, item_filter: ItemFilter, after: str | None = None, limit: int = 50) -> FondsView:
-    """The fonds with one page of its items in code order; raises NotFoundError or InvalidInputError."""
+def browse_fonds(uow_factory, item_filter: ItemFilter, after: str | None = None, limit: int = 50,
+                 scope: AccessScope = EVERYTHING) -> FondsView:
+    """The fonds with one page of the items `scope` may see, in code order; raises NotFoundError, InvalidInputError."""
     after_code = parse_archival_code(after) if after else None
     if after_code is not None:
         check_position_in_filter(after_code, item_filter)
     with uow_factory(read_only=True, consistent=False) as uow:
         fonds = require_fonds(uow, item_filter.fonds)
-        items = uow.catalogue.list_items(item_filter, after_code, limit + 1)
+        items = uow.catalogue.list_items(item_filter, after_code, limit + 1, scope)
         departments = uow.catalogue.departments(fonds.code)
     next_after = items[limit - 1].code if len(items) > limit else None
     return FondsView(fonds, departments, ItemPage(items[:limit], next_after))

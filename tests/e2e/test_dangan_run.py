@@ -1,12 +1,15 @@
 """`dangan run` as `make run` starts it: web (gunicorn), scanner agent with the virtual scanner, and worker."""
 
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -31,7 +34,8 @@ def served(tmp_path: Path):
     port = free_port()
     env = {**os.environ, "DANGAN_CONFIG": str(config_file), "DANGAN_HOME": str(tmp_path / "var"),
            "DANGAN_WEB_BIND": f"127.0.0.1:{port}", "DANGAN_AGENT_VIRTUAL_SCANNER": "true",
-           "DANGAN_AGENT_NAME": "e2e-agent", "DANGAN_AGENT_HEARTBEAT_SECONDS": "1"}
+           "DANGAN_AGENT_NAME": "e2e-agent", "DANGAN_AGENT_HEARTBEAT_SECONDS": "1",
+           "DANGAN_WEB_SECURE_COOKIES": "false"}  # plain http on loopback, as `make run` serves
     env.pop("DANGAN_DATABASE_URL", None)
     dangan = [sys.executable, "-m", "appliance.cli"]
     for command in (["init"], ["demo"]):  # what `make run` does first
@@ -40,11 +44,37 @@ def served(tmp_path: Path):
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base + "/api/v1/health", server)
-        yield base, (tmp_path / "var" / "secrets" / "agent-token").read_text().strip()
+        secrets = tmp_path / "var" / "secrets"
+        yield base, (secrets / "agent-token").read_text().strip(), _initial_passwords(secrets / "initial-passwords")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     assert server.returncode == 0
+
+
+def _initial_passwords(path: Path) -> dict[str, str]:
+    return dict(line.split("\t") for line in path.read_text(encoding="utf-8").splitlines())
+
+
+class Browser:
+    """Just enough of a browser for forms: cookies, redirects, the CSRF token of the last page."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.page, self.url = "", ""
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=10) as response:
+            self.page, self.url = response.read().decode("utf-8"), response.url
+        return self.page
+
+    def submit(self, fields: dict) -> str:
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', self.page).group(1)
+        data = urllib.parse.urlencode({**fields, "csrf_token": token}).encode()
+        with self.opener.open(urllib.request.Request(self.url, data=data), timeout=10) as response:
+            self.page, self.url = response.read().decode("utf-8"), response.url
+        return self.page
 
 
 def _wait_for(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
@@ -79,11 +109,17 @@ def wait_until(check, seconds: float = 120):
 
 @pytest.mark.slow
 def test_dangan_run_serves_the_console_and_a_scan_on_the_virtual_scanner_files_the_demo_batch(served):
-    base, token = served
+    base, token, passwords = served
     status, body = get(base + "/api/v1/health")
     assert status == 200 and json.loads(body)["status"] == "ok"
-    status, page = get(base + "/")
-    assert status == 200 and "滨江市人民政府办公室" in page
+    assert set(passwords) == {"sysadmin", "secadmin", "auditadmin", "demo"}
+    browser = Browser(base)
+    assert "登录" in browser.get("/") and browser.url.startswith(base + "/login")
+    browser.submit({"username": "demo", "password": passwords["demo"]})
+    assert browser.url == base + "/login/password" and "设置新密码" in browser.page  # the first-login change
+    page = browser.submit({"current_password": passwords["demo"], "new_password": "Binjiang-Archive-2026",
+                           "confirm_password": "Binjiang-Archive-2026"})
+    assert browser.url == base + "/" and "滨江市人民政府办公室" in page
     agents = wait_until(lambda: call(base + "/api/v1/scanners", token)["agents"])
     assert [device["name"] for device in agents[0]["devices"]] == ["virtual"]  # pnm is its engine, not a scanner
     call(base + "/api/v1/scans", token, {"agent": "e2e-agent", "device": "virtual", "preset": "greyscale"})

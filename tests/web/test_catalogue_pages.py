@@ -1,7 +1,18 @@
+import pytest
+
 from appliance.adapters.tables import read_rows
 from appliance.services.catalogue_import import import_catalogue
 from appliance.services.fonds import add_department, add_fonds
 from tests.support.catalogue_files import catalogue_rows, write_csv
+from tests.support.console import make_person, sign_in
+
+
+@pytest.fixture
+def client(client, appliance):
+    """Signed in as an archivist who may see everything."""
+    make_person(appliance, "archivist-li", ["archivist"])
+    assert sign_in(client, "archivist-li").status_code == 302
+    return client
 
 
 def load_catalogue(appliance, actor, tmp_path, rows):
@@ -15,6 +26,8 @@ def test_an_empty_box_says_how_to_begin(client):
     response = client.get("/")
     assert response.status_code == 200
     assert "尚无全宗" in response.get_data(as_text=True)
+    english = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert "No fonds yet" in english
 
 
 def test_the_index_lists_fonds_with_counts(client, appliance, actor, tmp_path):
@@ -38,6 +51,7 @@ def test_bad_filters_and_unknown_fonds_are_clear_errors(client, appliance, actor
     load_catalogue(appliance, actor, tmp_path, catalogue_rows(1))
     response = client.get("/fonds/Z109?year=20x1")
     assert response.status_code == 422 and "must have 4 digits" in response.get_data(as_text=True)
+    assert "出错了" in response.get_data(as_text=True)
     assert client.get("/fonds/Q999").status_code == 404
     assert client.get("/fonds/Z109?after=../../etc").status_code == 422
 
@@ -57,6 +71,7 @@ def test_health_endpoint(client):
 
 
 def test_api_errors_are_json(client):
-    response = client.get("/api/v1/nothing-here")
+    response = client.get("/api/v1/nothing-here", headers={"Accept-Language": "en"})
     assert response.status_code == 404
-    assert response.get_json() == {"error": "not_found", "message": "no such page"}
+    assert response.get_json() == {"error": "not_found", "message": "No such page."}
+    assert client.get("/api/v1/nothing-here").get_json()["message"] == "没有这个页面。"

@@ -1,12 +1,14 @@
 """Catalogue pages: the fonds, and one fonds' items with filters and paging."""
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 
 from appliance.domain.catalogue import ItemFilter
 from appliance.domain.errors import InvalidInputError
+from appliance.domain.permissions import Action
 from appliance.domain.retention import RETENTION_PERIODS
 from appliance.services import fonds as fonds_service
 from appliance.services.items import browse_fonds
+from web.security import requires, signed_in
 
 blueprint = Blueprint("catalogue", __name__, template_folder="templates")
 
@@ -16,15 +18,20 @@ def _uow_factory():
 
 
 @blueprint.get("/")
+@signed_in
 def index():
-    return render_template("console/index.html", overview=fonds_service.fonds_overview(_uow_factory()))
+    principal = g.principal
+    overview = fonds_service.fonds_overview(_uow_factory(), principal.scope) if principal.may(Action.ITEM_READ) \
+        else None
+    return render_template("console/index.html", overview=overview)
 
 
 @blueprint.get("/fonds/<code>")
+@requires(Action.ITEM_READ)
 def fonds_items(code: str):
     item_filter = ItemFilter(code.upper(), _year(), _choice("retention", RETENTION_PERIODS), _text("department"))
     view = browse_fonds(_uow_factory(), item_filter, after=request.args.get("after") or None,
-                        limit=current_app.extensions["dangan"].config.catalogue.page_size)
+                        limit=current_app.extensions["dangan"].config.catalogue.page_size, scope=g.principal.scope)
     return render_template("console/fonds.html", fonds=view.fonds, page=view.page, filter=item_filter,
                            departments=view.departments, retentions=RETENTION_PERIODS)
 

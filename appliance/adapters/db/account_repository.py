@@ -5,8 +5,9 @@ import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from appliance.adapters.db.tables import PasswordHistoryRow, UserRoleRow, UserRow
+from appliance.adapters.db.tables import PasswordHistoryRow, UserDepartmentRow, UserRoleRow, UserRow, as_utc
 from appliance.domain.accounts import Account, LockoutState, Role
+from appliance.domain.catalogue import AccessLabel
 
 
 class AccountRepository:
@@ -17,19 +18,27 @@ class AccountRepository:
         """The account, or None; `for_update` locks its row until the unit of work ends (PostgreSQL)."""
         query = select(UserRow).where(UserRow.username == username)
         row = self.session.scalars(query.with_for_update() if for_update else query).one_or_none()
-        return None if row is None else self._account(row, self._roles(row.id))
+        return None if row is None else self._account(row, self._roles(row.id), self._departments(row.id))
+
+    def get_by_id(self, user_id: int) -> Account | None:
+        row = self.session.get(UserRow, user_id)
+        return None if row is None else self._account(row, self._roles(row.id), self._departments(row.id))
 
     def list_accounts(self) -> list[Account]:
         roles: dict[int, set[Role]] = {}
         for user_id, role in self.session.execute(select(UserRoleRow.user_id, UserRoleRow.role)):
             roles.setdefault(user_id, set()).add(Role(role))
+        departments: dict[int, set[str]] = {}
+        for user_id, code in self.session.execute(select(UserDepartmentRow.user_id, UserDepartmentRow.department)):
+            departments.setdefault(user_id, set()).add(code)
         rows = self.session.scalars(select(UserRow).order_by(UserRow.username))
-        return [self._account(row, frozenset(roles.get(row.id, ()))) for row in rows]
+        return [self._account(row, frozenset(roles.get(row.id, ())), _scope(departments.get(row.id)))
+                for row in rows]
 
     def add(self, username: str, display_name: str, password_hash: str, roles: frozenset[Role],
             now: datetime.datetime) -> Account:
         """Insert a user who must change the initial password; the hash also starts the history."""
-        row = UserRow(username=username, display_name=display_name, password_hash=password_hash,
+        row = UserRow(username=username, display_name=display_name, password_hash=password_hash, clearance="公开",
                       password_changed_at=now, must_change_password=True, failed_logins=0, disabled=False,
                       created_at=now)
         self.session.add(row)
@@ -37,7 +46,7 @@ class AccountRepository:
         self.set_roles(row.id, roles)
         self.session.add(PasswordHistoryRow(user_id=row.id, hash=password_hash, changed_at=now))
         self.session.flush()
-        return self._account(row, roles)
+        return self._account(row, roles, None)
 
     def set_roles(self, user_id: int, roles: frozenset[Role]) -> None:
         self.session.execute(delete(UserRoleRow).where(UserRoleRow.user_id == user_id))
@@ -71,6 +80,22 @@ class AccountRepository:
     def set_disabled(self, user_id: int, disabled: bool) -> None:
         self._update(user_id, disabled=disabled)
 
+    def set_scope(self, user_id: int, clearance: AccessLabel, departments: frozenset[str] | None) -> None:
+        """Clearance and department scope; None for departments: every department."""
+        self._update(user_id, clearance=clearance.value)
+        self.session.execute(delete(UserDepartmentRow).where(UserDepartmentRow.user_id == user_id))
+        self.session.add_all(UserDepartmentRow(user_id=user_id, department=code) for code in sorted(departments or ()))
+        self.session.flush()
+
+    def set_totp(self, user_id: int, *, secret: str | None, pending: str | None, last_step: int | None) -> None:
+        self._update(user_id, totp_secret=secret, totp_pending=pending, totp_last_step=last_step)
+
+    def set_totp_pending(self, user_id: int, pending: str | None) -> None:
+        self._update(user_id, totp_pending=pending)
+
+    def set_totp_last_step(self, user_id: int, step: int) -> None:
+        self._update(user_id, totp_last_step=step)
+
     def _update(self, user_id: int, **values) -> None:
         self.session.execute(update(UserRow).where(UserRow.id == user_id).values(**values))
 
@@ -78,19 +103,22 @@ class AccountRepository:
         query = select(UserRoleRow.role).where(UserRoleRow.user_id == user_id)
         return frozenset(Role(role) for role in self.session.scalars(query))
 
+    def _departments(self, user_id: int) -> frozenset[str] | None:
+        query = select(UserDepartmentRow.department).where(UserDepartmentRow.user_id == user_id)
+        return _scope(self.session.scalars(query))
+
     @staticmethod
-    def _account(row: UserRow, roles: frozenset[Role]) -> Account:
+    def _account(row: UserRow, roles: frozenset[Role], departments: frozenset[str] | None) -> Account:
         return Account(
             id=row.id, username=row.username, display_name=row.display_name, roles=frozenset(roles),
-            password_changed_at=_utc(row.password_changed_at), must_change_password=row.must_change_password,
-            disabled=row.disabled, created_at=_utc(row.created_at),
-            lockout=LockoutState(row.failed_logins, _utc(row.locked_until) if row.locked_until else None),
-            password_hash=row.password_hash,
+            password_changed_at=as_utc(row.password_changed_at), must_change_password=row.must_change_password,
+            disabled=row.disabled, created_at=as_utc(row.created_at),
+            lockout=LockoutState(row.failed_logins, as_utc(row.locked_until) if row.locked_until else None),
+            password_hash=row.password_hash, clearance=AccessLabel(row.clearance), departments=departments,
+            totp_secret=row.totp_secret or "", totp_pending=row.totp_pending or "", totp_last_step=row.totp_last_step,
         )
 
 
-def _utc(moment: datetime.datetime) -> datetime.datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC, so say so.
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=datetime.UTC)
-    return moment.astimezone(datetime.UTC)
+def _scope(codes) -> frozenset[str] | None:
+    chosen = frozenset(codes or ())
+    return chosen or None  # no rows: not limited to departments

@@ -18,6 +18,7 @@ from appliance.adapters.db.tables import (
     utc_now,
 )
 from appliance.adapters.db.upsert import dialect_insert
+from appliance.domain.access import EVERYTHING, LABEL_ORDER, AccessScope
 from appliance.domain.blobs import BlobRef
 from appliance.domain.catalogue import AccessLabel, Fonds, Item, ItemFields, ItemFilter, ItemState, Scheme
 from appliance.domain.codes import ArchivalCode, ClassKey
@@ -149,9 +150,10 @@ class CatalogueRepository:
         pages = [BlobRef(row.sha256, row.sm3, row.size, row.media_type) for row in rows if row.sha256 is not None]
         return _to_item(rows[0]), pages
 
-    def list_items(self, item_filter: ItemFilter, after: ArchivalCode | None, limit: int) -> list[Item]:
-        """One page in code order, starting after `after` (keyset paging: deep pages stay fast)."""
-        query = self._filtered(item_filter)
+    def list_items(self, item_filter: ItemFilter, after: ArchivalCode | None, limit: int,
+                   scope: AccessScope = EVERYTHING) -> list[Item]:
+        """One page in code order of the items `scope` may see, after `after` (keyset paging: deep pages stay fast)."""
+        query = self._filtered(item_filter).where(*_scope_clause(scope))
         if after is not None:
             position = (after.year, after.retention, after.category, after.department or NO_DEPARTMENT,
                         after.item_number)
@@ -174,8 +176,9 @@ class CatalogueRepository:
         for row in self.session.execute(query, execution_options={"yield_per": 2000}):
             yield row.stored_code, _to_item(row)
 
-    def count_items(self, fonds_code: str) -> int:
-        query = select(func.count()).select_from(ITEMS).where(ITEMS.c.fonds_id == self._fonds_id(fonds_code))
+    def count_items(self, fonds_code: str, scope: AccessScope = EVERYTHING) -> int:
+        query = (select(func.count()).select_from(ITEMS)
+                 .where(ITEMS.c.fonds_id == self._fonds_id(fonds_code), *_scope_clause(scope)))
         return self.session.scalar(query)
 
     def class_numbers(self, fonds_code: str) -> Iterator[tuple[ClassKey, int]]:
@@ -248,6 +251,16 @@ def _conditions(item_filter: ItemFilter) -> dict:
         ITEMS.c.state: item_filter.state.value if item_filter.state else None,
     }
     return {column: value for column, value in values.items() if value is not None}
+
+
+def _scope_clause(scope: AccessScope) -> list:
+    """The conditions that keep out what the scope may not see; none for a scope that sees everything."""
+    clauses = []
+    if len(scope.labels) < len(LABEL_ORDER):
+        clauses.append(ITEMS.c.access_label.in_([label.value for label in scope.labels]))
+    if scope.departments is not None:
+        clauses.append(ITEMS.c.department.in_([NO_DEPARTMENT, *sorted(scope.departments)]))
+    return clauses
 
 
 def _item_query() -> Select:

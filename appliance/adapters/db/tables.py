@@ -33,6 +33,13 @@ def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+def as_utc(moment: datetime.datetime) -> datetime.datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC, so say so."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -306,6 +313,20 @@ class UserRow(Base):
     locked_until: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    clearance: Mapped[str] = mapped_column(String(4), default="公开", server_default="公开")
+    # TOTP secrets are stored sealed (AES-GCM under a key file outside the database), never in the clear.
+    totp_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    totp_pending: Mapped[str | None] = mapped_column(String(200), nullable=True)  # offered, not yet confirmed
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # a code is good only once
+
+
+class UserDepartmentRow(Base):
+    """A user's department scope: with no rows the user is not limited to departments."""
+
+    __tablename__ = "user_departments"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    department: Mapped[str] = mapped_column(String(3), primary_key=True)
 
 
 class UserRoleRow(Base):
@@ -326,3 +347,48 @@ class PasswordHistoryRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     hash: Mapped[str] = mapped_column(String(200))
     changed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebSessionRow(Base):
+    """A console sign-in. The cookie holds a random token; only its digest is stored: a leaked table opens nothing."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (UniqueConstraint("token_digest", name="uq_web_sessions_token_digest"),
+                      Index("ix_web_sessions_user", "user_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class LoginThrottleRow(Base):
+    """Login attempts per source address in the current window, shared by every web worker."""
+
+    __tablename__ = "login_throttle"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer)
+
+
+class ApiTokenRow(Base):
+    """A machine's API token: acts for its owner, narrowed to its scopes; stored as a digest, revocable."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("token_digest", name="uq_api_tokens_token_digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_digest: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(12))  # shown in lists, so a token can be recognised
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    scopes: Mapped[str] = mapped_column(Text)  # actions, space-separated
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -10,6 +10,7 @@ from appliance.adapters.db.catalogue_repository import CatalogueRepository
 from appliance.adapters.db.engine import READ_ONLY
 from appliance.adapters.db.intake_repository import IntakeRepository
 from appliance.adapters.db.job_repository import JobRepository
+from appliance.adapters.db.session_repository import SessionRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -27,6 +28,7 @@ class SqlAlchemyUnitOfWork:
         self.intake = IntakeRepository(self.session)
         self.jobs = JobRepository(self.session)
         self.accounts = AccountRepository(self.session)
+        self.sessions = SessionRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

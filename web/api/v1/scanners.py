@@ -1,6 +1,6 @@
 """Scanner agents over the API: heartbeats, scans asked for, batch reports, the intake queue.
 
-All of it is machine-to-machine for now (the agent token); the console issue adds people's sessions.
+The agent-facing calls take the agent token only; the scan queue, batches and scanners serve people too.
 """
 
 from dataclasses import asdict
@@ -8,8 +8,9 @@ from dataclasses import asdict
 from flask import Blueprint, current_app, g, jsonify, request
 
 from appliance.domain.errors import InvalidInputError
+from appliance.domain.permissions import Action
 from appliance.services import scanners
-from web.api.v1.agent_auth import agent_required
+from web.api.v1.agent_auth import agent_or, agent_required
 
 blueprint = Blueprint("scanners_api", __name__, url_prefix="/api/v1")
 
@@ -50,31 +51,31 @@ def record_batch(batch_id: str):
 
 
 @blueprint.get("/batches/<batch_id>")
-@agent_required
+@agent_or(Action.SCANNERS_VIEW)
 def show_batch(batch_id: str):
     batch, documents = scanners.show_batch(_uow_factory(), batch_id)
     return jsonify({"batch": asdict(batch), "documents": [_document(view) for view in documents]})
 
 
 @blueprint.post("/scans")
-@agent_required
+@agent_or(Action.SCAN_START)
 def request_scan():
     body = _json_object()
-    scan = scanners.request_scan(_uow_factory(), g.agent, str(body.get("agent", "")), str(body.get("device", "")),
+    scan = scanners.request_scan(_uow_factory(), g.actor, str(body.get("agent", "")), str(body.get("device", "")),
                                  str(body.get("preset", "colour")), bool(body.get("duplex", False)),
                                  body.get("resume_batch"))
     return jsonify(scan.as_dict()), 201
 
 
 @blueprint.get("/scanners")
-@agent_required
+@agent_or(Action.SCANNERS_VIEW)
 def list_scanners():
     reports = scanners.agent_reports(_uow_factory())
     return jsonify({"agents": [{"agent": r.agent, "reported_at": r.reported_at, **r.state} for r in reports]})
 
 
 @blueprint.get("/intake")
-@agent_required
+@agent_or(Action.INTAKE_VIEW)
 def intake_queue():
     return jsonify({"documents": [_document(view) for view in scanners.intake_queue(_uow_factory())]})
 
