@@ -7,7 +7,8 @@ from appliance.domain.intake_manifest import MAX_PAGES
 from web import errors
 from web.api.v1 import health, intake, scanners
 from web.api.v1.agent_auth import TOKEN_KEY
-from web.console import auth, catalogue
+from web.console import admin, audit, auth, catalogue
+from web.console.navigation import init_navigation
 from web.i18n import init_languages
 from web.security import init_security
 
@@ -30,10 +31,13 @@ def configure_app(app: Flask, test_config: dict) -> None:
     with app.app_context():
         init_security(app)
     init_languages(app, appliance.config.web.timezone)
+    init_navigation(app)
     app.config.update(settings)  # the tests' settings win over the defaults set above
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = web_secret_key(appliance.config)
-    for blueprint in (auth.blueprint, catalogue.blueprint, health.blueprint, intake.blueprint, scanners.blueprint):
+    blueprints = (auth.blueprint, catalogue.blueprint, admin.blueprint, audit.blueprint, health.blueprint,
+                  intake.blueprint, scanners.blueprint)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     errors.register(app)
     app.after_request(_security_headers)

@@ -1,0 +1,54 @@
+"""The console's menu: each entry shows only to those allowed its action, in the order people work."""
+
+from dataclasses import dataclass
+
+from flask import Flask, request, url_for
+from flask_babel import lazy_gettext
+from werkzeug.routing import BuildError
+
+from appliance.domain.permissions import Action
+from appliance.domain.sessions import Principal
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    endpoint: str
+    label: object  # a lazy string: translated when rendered
+    action: Action
+
+
+MENU = (
+    MenuEntry("catalogue.index", lazy_gettext("Catalogue"), Action.ITEM_READ),
+    MenuEntry("intake_console.queue", lazy_gettext("Intake"), Action.INTAKE_VIEW),
+    MenuEntry("scanners_console.overview", lazy_gettext("Scanners"), Action.SCANNERS_VIEW),
+    MenuEntry("admin.users", lazy_gettext("Users"), Action.ACCOUNTS_MANAGE),
+    MenuEntry("admin.api_tokens", lazy_gettext("API tokens"), Action.ACCOUNTS_MANAGE),
+    MenuEntry("admin.policy", lazy_gettext("Security policy"), Action.SECURITY_POLICY),
+    MenuEntry("admin.catalogue_settings", lazy_gettext("Fonds and categories"), Action.CATALOGUE_CONFIGURE),
+    MenuEntry("audit.events", lazy_gettext("Audit log"), Action.AUDIT_READ),
+)
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    url: str
+    label: str
+    current: bool
+
+
+def navigation(principal: Principal) -> list[MenuLink]:
+    """The entries this principal may use whose pages exist."""
+    links = []
+    for entry in MENU:
+        if not principal.may(entry.action):
+            continue
+        try:
+            url = url_for(entry.endpoint)
+        except BuildError:  # a page not built yet: no link rather than a broken one
+            continue
+        links.append(MenuLink(url, str(entry.label), request.endpoint == entry.endpoint))
+    return links
+
+
+def init_navigation(app: Flask) -> None:
+    app.jinja_env.globals["navigation"] = navigation
