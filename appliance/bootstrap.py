@@ -14,6 +14,7 @@ from appliance.adapters.images import image_problem
 from appliance.adapters.passwords import Argon2Passwords
 from appliance.adapters.second_factor import SecretSealer, TotpCodes
 from appliance.adapters.secrets import ensure_token_file, read_token_file
+from appliance.adapters.watermark import WatermarkImaging
 from appliance.config import Config, ConfigError, load_config
 from appliance.domain.accounts import LockoutPolicy, PasswordPolicy
 from appliance.domain.errors import DanganError
@@ -21,6 +22,7 @@ from appliance.domain.sessions import SessionPolicy
 from appliance.services.accounts import PasswordHashing
 from appliance.services.second_factor import SealerPort, TotpPort
 from appliance.services.sessions import ThrottlePolicy
+from appliance.services.viewing import PageImaging
 
 
 class SchemaOutOfDateError(DanganError):
@@ -41,6 +43,7 @@ class Appliance:
     sealer: SealerPort | None = None  # seals TOTP secrets; built from the config's secrets directory
     session_policy: SessionPolicy = SessionPolicy()
     throttle_policy: ThrottlePolicy = ThrottlePolicy()
+    imaging: PageImaging = WatermarkImaging()  # watermarked page views and PDFs
 
     def __post_init__(self) -> None:
         if self.sealer is None:

@@ -3,6 +3,7 @@
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from appliance.domain.errors import (
     ConflictError,
@@ -38,6 +39,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(404)
     def handle_not_found(_error):
         return error_response("not_found", gettext("No such page."), 404)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        return error_response(code, error.description or error.name, error.code or 500)
 
     @app.errorhandler(CSRFError)
     def handle_csrf(error: CSRFError):

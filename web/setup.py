@@ -5,9 +5,10 @@ from flask import Flask
 from appliance.bootstrap import agent_token, build_appliance, check_schema, web_secret_key
 from appliance.domain.intake_manifest import MAX_PAGES
 from web import errors
-from web.api.v1 import health, intake, scanners
+from web.api.v1 import health, intake, openapi, scanners
+from web.api.v1 import items as items_api
 from web.api.v1.agent_auth import TOKEN_KEY
-from web.console import admin, audit, auth, catalogue
+from web.console import admin, audit, auth, catalogue, items
 from web.console.navigation import init_navigation
 from web.i18n import init_languages
 from web.security import init_security
@@ -35,8 +36,8 @@ def configure_app(app: Flask, test_config: dict) -> None:
     app.config.update(settings)  # the tests' settings win over the defaults set above
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = web_secret_key(appliance.config)
-    blueprints = (auth.blueprint, catalogue.blueprint, admin.blueprint, audit.blueprint, health.blueprint,
-                  intake.blueprint, scanners.blueprint)
+    blueprints = (auth.blueprint, catalogue.blueprint, items.blueprint, admin.blueprint, audit.blueprint,
+                  health.blueprint, intake.blueprint, items_api.blueprint, openapi.blueprint, scanners.blueprint)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     errors.register(app)

@@ -290,3 +290,11 @@ def _draw_vector_strip(document: canvas.Canvas, text: str, font: str, width: flo
     document.setFont(font, size)
     document.drawCentredString(width / 2, size * 0.55, text)
     document.restoreState()
+
+
+class WatermarkImaging:
+    """The page-imaging port that appliance.services.viewing takes, backed by the functions above."""
+
+    display_rendition = staticmethod(display_rendition)
+    stamp = staticmethod(stamp)
+    watermarked_pdf = staticmethod(watermarked_pdf)

@@ -135,6 +135,12 @@ class CatalogueRepository:
         tuples = (self._item_row(code, fields, state) for code, fields in rows)
         return insert_items(self.session.connection(), tuples, utc_now())
 
+    def update_fields(self, item_id: int, fields: ItemFields) -> None:
+        values = {"title": fields.title, "supplied_title": fields.supplied_title, "date": fields.date,
+                  "responsible": fields.responsible, "doc_number": fields.doc_number,
+                  "access_label": fields.access_label.value, "pages": fields.pages, "notes": fields.notes}
+        self.session.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(**values, updated_at=utc_now()))
+
     def set_pages(self, item_id: int, pages: int) -> None:
         self.session.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(pages=pages, updated_at=utc_now()))
 

@@ -1,0 +1,85 @@
+"""The item page (metadata, pages, OCR text, history), editing items in intake, and the watermarked viewer."""
+
+import re
+
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from appliance.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from appliance.domain.permissions import Action
+from appliance.services import item_editing, viewing
+from appliance.services.items import show_item
+from web.console.forms import EmptyForm
+from web.security import appliance, now, requires
+
+blueprint = Blueprint("items", __name__, template_folder="templates")
+EDIT_FIELDS = ("title", "date", "responsible", "doc_number", "access_label", "pages", "notes")
+NOT_CACHED = {"Cache-Control": "no-store, private"}  # a stamped view names its viewer: never shared or kept
+
+
+@blueprint.get("/items/<code>")
+@requires(Action.ITEM_READ)
+def item_page(code: str):
+    principal = g.principal
+    view = show_item(appliance().uow_factory, code, principal.scope)
+    content = None
+    if principal.may(Action.ITEM_VIEW_CONTENT):
+        content = viewing.item_content(appliance().uow_factory, code, principal.scope)
+    return render_template("console/item.html", view=view, item=view.item, content=content, form=EmptyForm(),
+                           editable=principal.may(Action.ITEM_EDIT_INTAKE) and view.item.state.value == "intake",
+                           error=request.args.get("error"))
+
+
+@blueprint.post("/items/<code>/edit")
+@requires(Action.ITEM_EDIT_INTAKE)
+def edit_item(code: str):
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("items.item_page", code=code))
+    changes = {name: request.form[name] for name in EDIT_FIELDS if name in request.form}
+    try:
+        item = item_editing.edit_intake_item(appliance().uow_factory, g.principal.actor, code, changes,
+                                             g.principal.scope)
+    except (InvalidInputError, ConflictError) as refused:
+        view = show_item(appliance().uow_factory, code, g.principal.scope)
+        return render_template("console/item.html", view=view, item=view.item, content=None, form=form,
+                               editable=True, error=str(refused), submitted=changes), 422
+    return redirect(url_for("items.item_page", code=item.archival_code, saved=1))
+
+
+@blueprint.get("/items/<code>/pages/<int:number>")
+@requires(Action.ITEM_VIEW_CONTENT)
+def viewer(code: str, number: int):
+    content = viewing.item_content(appliance().uow_factory, code, g.principal.scope)
+    if not 1 <= number <= len(content.pages):
+        raise NotFoundError(gettext("This item has no page %(number)d.", number=number))
+    return render_template("console/viewer.html", item=content.item, number=number, total=len(content.pages),
+                           text=content.texts[number - 1])
+
+
+@blueprint.get("/items/<code>/pages/<int:number>.jpg")
+@requires(Action.ITEM_VIEW_CONTENT)
+def page_image(code: str, number: int):
+    box = appliance()
+    image = viewing.view_page(box.uow_factory, box.blob_store, box.imaging, g.principal, code, number, now())
+    return Response(image, mimetype="image/jpeg", headers=NOT_CACHED)
+
+
+@blueprint.get("/items/<code>/download.pdf")
+@requires(Action.ITEM_VIEW_CONTENT)
+def download(code: str):
+    return _pdf(code, "download", "attachment")
+
+
+@blueprint.get("/items/<code>/print.pdf")
+@requires(Action.ITEM_VIEW_CONTENT)
+def print_copy(code: str):
+    return _pdf(code, "print", "inline")
+
+
+def _pdf(code: str, purpose: str, disposition: str) -> Response:
+    box = appliance()
+    document = viewing.download_pdf(box.uow_factory, box.blob_store, box.imaging, g.principal, code, now(), purpose)
+    filename = re.sub(r"[^A-Za-z0-9-]", "-", code)[:80]
+    headers = {**NOT_CACHED, "Content-Disposition": f'{disposition}; filename="{filename}.pdf"'}
+    return Response(document, mimetype="application/pdf", headers=headers)
