@@ -112,13 +112,17 @@ def signed_in(view):
 def _check_csrf() -> None:
     """Every unsafe request of a browser carries the CSRF token.
 
-    A forged request rides on the victim's cookie; an API call without the session cookie has nothing to ride on
-    (it is a machine with a bearer token, or nobody, and meets 401), so only cookie-bearing API calls are checked.
+    A forged request rides on the victim's session; an API call without one has nothing to ride on (it is a
+    machine with a bearer token, or nobody, and meets 401), so API calls are checked only when a session is
+    signed in. Console forms are always checked, the sign-in form too (no login CSRF).
     """
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    if request.path.startswith("/api/") and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
-        return
+    if request.path.startswith("/api/"):
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            return
+        if not current_user.is_authenticated:
+            return
     csrf.protect()
 
 

@@ -14,7 +14,9 @@ WHOLE = {"type": "integer"}
 OK = {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}}
 ERROR = {"type": "object", "required": ["error", "message"],
          "properties": {"error": TEXT, "message": TEXT}}
-CODE_PARAMETER = {"name": "code", "in": "path", "required": True, "schema": {**TEXT, "maxLength": 60},
+CODE_PARAMETER = {"name": "code", "in": "path", "required": True,
+                  "schema": {**TEXT, "maxLength": 60, "pattern": r"^[A-Z0-9]{4}-[A-Z]{1,4}[·.]\d{4}-[A-Z0-9]{1,3}"
+                                                                 r"(-[A-Z0-9]{3})?-\d{4,5}$"},
                   "description": "archival code, e.g. Z109-WS·2011-Y-BGS-0001 ('.' may stand for '·')"}
 
 
@@ -79,7 +81,8 @@ def _paths() -> dict:
         _query("after", {**TEXT, "maxLength": 60}, "the next_after of the previous page"),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "items per page (default 50)"),
     ]
-    agent_parameter = {"name": "agent", "in": "path", "required": True, "schema": {**TEXT, "maxLength": 100}}
+    agent_parameter = {"name": "agent", "in": "path", "required": True,
+                       "schema": {**TEXT, "pattern": "^[A-Za-z0-9._-]{1,100}$"}}
     return {
         "/api/v1/health": {"get": _operation("Is the appliance up and its database reachable", {
             "200": _response(_object({"status": TEXT, "version": TEXT, "database": TEXT})),
