@@ -25,7 +25,7 @@ def make_person(appliance, username: str, roles, *, clearance: AccessLabel = Acc
     """A user with roles and scope; `ready` sets the own password (no first-login change); returns the TOTP secret."""
     box = appliance
     accounts.add_user(box.uow_factory, box.passwords, SECURITY_OFFICER, username, INITIAL_PASSWORD, roles,
-                      scope=AccessScope(AccessLabel(clearance), None if departments is None else frozenset(departments)),
+                      scope=AccessScope(AccessLabel(clearance), departments and frozenset(departments)),
                       policy=box.password_policy)
     if ready:
         accounts.change_password(box.uow_factory, box.passwords, Actor(username), username, INITIAL_PASSWORD,

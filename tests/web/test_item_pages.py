@@ -22,7 +22,8 @@ def item_with_pages(appliance, actor, fonds, tmp_path):
         path = tmp_path / f"page{number}.png"
         render_text_page([f"第{number}页", "关于印发档案工作规划的通知"], dpi=100).save(path)
         paths.append(path)
-    fields = ItemFields.build(title="关于印发<script>alert(1)</script>规划的通知", date="20110315", doc_number="办发〔2011〕3号")
+    fields = ItemFields.build(title="关于印发<script>alert(1)</script>规划的通知", date="20110315",
+                              doc_number="办发〔2011〕3号")
     add_item(appliance.uow_factory, appliance.blob_store, actor, ClassKey("Z109", "WS", 2011, "Y", "BGS"), fields,
              paths)
     add_item(appliance.uow_factory, appliance.blob_store, actor, ClassKey("Z109", "WS", 2011, "Y", "RSC"),
