@@ -35,6 +35,7 @@ class DatabaseConfig:
 class WebConfig:
     bind: str = "127.0.0.1:8000"
     workers: int = 2
+    threads: int = 16  # per worker (gthread)
     timeout: int = 60
     idle_minutes: int = 15  # a console session unused this long ends (等保2.0)
     session_hours: int = 12  # and any session ends this long after sign-in

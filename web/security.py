@@ -18,6 +18,7 @@ from appliance.services.api_tokens import TOKEN_PREFIX, resolve_token
 from appliance.services.sessions import resume_session
 from web.errors import error_response
 
+BACKGROUND_ENDPOINTS = {"scanners_console.events"}  # live updates a page asks for, not a person: not activity
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.session_protection = "strong"  # a cookie replayed from another address or browser is dropped
@@ -50,7 +51,8 @@ def source_address() -> str:
 @login_manager.user_loader
 def _load_session(token: str) -> SignedInUser | None:
     box = appliance()
-    resumed = resume_session(box.uow_factory, token, source_address(), now(), box.session_policy)
+    activity = request.endpoint not in BACKGROUND_ENDPOINTS
+    resumed = resume_session(box.uow_factory, token, source_address(), now(), box.session_policy, activity)
     return None if resumed is None else SignedInUser(resumed.principal, token, resumed.session.id)
 
 

@@ -12,6 +12,7 @@ class IntakeState(enum.StrEnum):
     FILED = "filed"  # added to a registered item
     NEW_ITEM = "new-item"  # a new item in a batch's class
     INTAKE = "intake"  # waits in the intake queue for a person, with the reason
+    MERGED = "merged"  # its pages were moved into other documents during review; kept for the record
 
 
 @dataclass(frozen=True)

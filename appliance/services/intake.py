@@ -95,8 +95,8 @@ def _file_document(uow_factory, agent: Actor, manifest: Manifest, stored: list[B
         uow.intake.add_pages(document_id, [_page_record(entry) for entry in manifest.pages])
         digests = [ref.sha256 for ref in stored]
         if filing.item_id is not None:
-            _add_pages_to_item(uow, agent, filing, digests)
-        _queue_ocr(uow, digests, document_id, filing)
+            add_pages_to_item(uow, agent, filing, digests)
+        queue_ocr(uow, digests, document_id, filing)
         record(uow, agent, "intake.receive", "intake", str(document_id), _receive_details(manifest, filing, digests))
         uow.commit()
     return IntakeReceipt(document_id, filing.state, filing.archival_code, filing.reason)
@@ -112,13 +112,14 @@ def _decide_filing(uow, manifest: Manifest, access_label: AccessLabel) -> Filing
     except InvalidPayloadError as error:
         return Filing(IntakeState.INTAKE, reason=str(error))
     if cover.kind is CoverKind.ITEM:
-        return _file_to_item(uow, cover.item_code.format())
+        return filing_to_item(uow, cover.item_code.format())
     if cover.kind is CoverKind.BATCH:
-        return _file_as_new_item(uow, cover, access_label)
+        return filing_as_new_item(uow, cover.batch_class, access_label)
     return Filing(IntakeState.INTAKE, reason="a separator sheet outside a batch")
 
 
-def _file_to_item(uow, code: str) -> Filing:
+def filing_to_item(uow, code: str) -> Filing:
+    """Inside a unit of work: the registered item to file pages to, or the reason they cannot go there."""
     item = uow.catalogue.get_item(code)
     if item is None:
         return Filing(IntakeState.INTAKE, reason=f"no registered item {code}; register it or file the pages by hand")
@@ -128,8 +129,8 @@ def _file_to_item(uow, code: str) -> Filing:
     return Filing(IntakeState.FILED, item.id, code)
 
 
-def _file_as_new_item(uow, cover, access_label: AccessLabel) -> Filing:
-    key = cover.batch_class
+def filing_as_new_item(uow, key, access_label: AccessLabel) -> Filing:
+    """Inside a unit of work: a new item in the class `key` to file pages to, or the reason there cannot be one."""
     try:
         check_class(uow, key)
     except InvalidInputError as error:
@@ -139,7 +140,8 @@ def _file_as_new_item(uow, cover, access_label: AccessLabel) -> Filing:
     return Filing(IntakeState.NEW_ITEM, item_id, code.format())
 
 
-def _add_pages_to_item(uow, agent: Actor, filing: Filing, digests: list[str]) -> None:
+def add_pages_to_item(uow, agent: Actor, filing: Filing, digests: list[str]) -> None:
+    """Inside a unit of work: append pages to the filing's item; 页数 follows, and the change is audited."""
     uow.blobs.add_pages(filing.item_id, digests)
     item = uow.catalogue.get_item(filing.archival_code)
     pages = item.fields.pages + len(digests)
@@ -148,7 +150,8 @@ def _add_pages_to_item(uow, agent: Actor, filing: Filing, digests: list[str]) ->
     record(uow, agent, action, "item", filing.archival_code, {"pages": digests, "页数": pages})
 
 
-def _queue_ocr(uow, digests: list[str], document_id: int, filing: Filing) -> None:
+def queue_ocr(uow, digests: list[str], document_id: int, filing: Filing) -> None:
+    """Inside a unit of work: OCR for each page (once per page ever) and the access copy of the document."""
     for sha256 in dict.fromkeys(digests):
         uow.jobs.enqueue(OCR_PAGE, f"{OCR_PAGE}:{sha256}", {"sha256": sha256})
     target = {"item": filing.archival_code} if filing.item_id is not None else {"document": document_id}

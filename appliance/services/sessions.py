@@ -65,10 +65,11 @@ def start_session(uow_factory, account: Account, source: str, now: datetime.date
 
 
 def resume_session(uow_factory, token: str, source: str, now: datetime.datetime,
-                   policy: SessionPolicy) -> ResumedSession | None:
+                   policy: SessionPolicy, activity: bool = True) -> ResumedSession | None:
     """The session and who it acts for, or None when it is unknown, over, or its account disabled.
 
     A session found idle or expired is ended (and audited) here, the first time it is presented after.
+    A request that is not the person's doing (`activity` False: a page's live updates) does not keep it alive.
     """
     with uow_factory(read_only=True, consistent=False) as uow:
         session = uow.sessions.find(token_digest(token))
@@ -80,7 +81,7 @@ def resume_session(uow_factory, token: str, source: str, now: datetime.datetime,
         if reason != "ended":
             end_session(uow_factory, session.id, Actor(account.username, source), now, reason)
         return None
-    if needs_touch(session, now):
+    if activity and needs_touch(session, now):
         with uow_factory() as uow:
             uow.sessions.touch(session.id, now)
             uow.commit()

@@ -60,6 +60,22 @@ def view_page(uow_factory, blob_store, imaging: PageImaging, principal: Principa
     return image
 
 
+def view_intake_page(uow_factory, blob_store, imaging: PageImaging, principal: Principal, document_id: int,
+                     number: int, now: datetime.datetime) -> bytes:
+    """Page `number` of a delivered document in intake, stamped for the viewer; audited. Raises NotFoundError."""
+    with uow_factory(read_only=True, consistent=False) as uow:
+        digests = uow.intake.document_pages(document_id)
+        page = uow.blobs.get(digests[number - 1]) if 1 <= number <= len(digests) else None
+    if page is None:
+        raise NotFoundError(f"intake document {document_id} has no page {number}")
+    image = imaging.stamp(_rendition(uow_factory, blob_store, imaging, page), _watermark(principal, now))
+    with uow_factory() as uow:
+        record(uow, principal.actor, "intake.view_page", "intake", str(document_id),
+               {"page": number, "sha256": page.sha256, "via": principal.via})
+        uow.commit()
+    return image
+
+
 def download_pdf(uow_factory, blob_store, imaging: PageImaging, principal: Principal, archival_code: str,
                  now: datetime.datetime, purpose: str = "download") -> bytes:
     """Every page of the item stamped for the viewer, as one PDF; audited as a download or a print.

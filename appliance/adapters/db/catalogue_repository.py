@@ -171,6 +171,12 @@ class CatalogueRepository:
             query = query.where(tuple_(*(c for c, _ in open_columns)) > tuple(v for _, v in open_columns))
         return [_to_item(row) for row in self.session.execute(query.limit(limit))]
 
+    def items_in_state(self, state: ItemState, limit: int, scope: AccessScope = EVERYTHING) -> list[Item]:
+        """Items of every fonds in a state, newest first (the intake queue's items to describe)."""
+        query = (_item_query().where(ITEMS.c.state == state.value, *_scope_clause(scope))
+                 .order_by(ITEMS.c.created_at.desc(), ITEMS.c.id.desc()).limit(limit))
+        return [_to_item(row) for row in self.session.execute(query)]
+
     def iterate_items(self, item_filter: ItemFilter) -> Iterator[Item]:
         result = self.session.execute(self._filtered(item_filter), execution_options={"yield_per": 2000})
         for row in result:

@@ -74,6 +74,53 @@ class IntakeRepository:
             query = query.where(IntakeDocumentRow.batch_id == batch_id)
         return [_to_document_view(row, code, pages) for row, code, pages in self.session.execute(query)]
 
+    def get_document(self, document_id: int, for_update: bool = False) -> IntakeDocumentView | None:
+        if for_update:  # PostgreSQL: one reviewer at a time per document
+            self.session.execute(select(IntakeDocumentRow.id).where(IntakeDocumentRow.id == document_id)
+                                 .with_for_update())
+        found = self.documents_by_ids([document_id])
+        return found[0] if found else None
+
+    def documents_by_ids(self, ids: list[int]) -> list[IntakeDocumentView]:
+        query = (select(IntakeDocumentRow, ItemRow.archival_code, func.count(IntakePageRow.sequence))
+                 .outerjoin(ItemRow, ItemRow.id == IntakeDocumentRow.item_id)
+                 .outerjoin(IntakePageRow, IntakePageRow.document_id == IntakeDocumentRow.id)
+                 .where(IntakeDocumentRow.id.in_(ids))
+                 .group_by(IntakeDocumentRow.id, ItemRow.archival_code).order_by(IntakeDocumentRow.id))
+        return [_to_document_view(row, code, pages) for row, code, pages in self.session.execute(query)]
+
+    def document_key(self, document_id: int) -> str:
+        return self.session.scalar(select(IntakeDocumentRow.document_key).where(IntakeDocumentRow.id == document_id))
+
+    def set_document_filing(self, document_id: int, state: IntakeState, item_id: int | None,
+                            reason: str | None) -> None:
+        self.session.execute(update(IntakeDocumentRow).where(IntakeDocumentRow.id == document_id)
+                             .values(state=state.value, item_id=item_id, reason=reason))
+
+    def copy_document(self, document_id: int, document_key: str, reason: str) -> int:
+        """A new document in the intake queue, of the same batch and capture as `document_id`, with no pages."""
+        source = self.session.get(IntakeDocumentRow, document_id)
+        return self.add_document(document_key, source.batch_id, source.sequence, None, IntakeState.INTAKE, None,
+                                 reason, json.loads(source.capture))
+
+    def move_pages(self, source_id: int, sequences: list[int], target_id: int) -> None:
+        """Move pages (by their numbers in the source) to the end of the target; both are renumbered from 1."""
+        chosen = set(sequences)
+        rows = list(self.session.scalars(select(IntakePageRow).where(IntakePageRow.document_id == source_id)
+                                         .order_by(IntakePageRow.sequence)))
+        staying = [_page_values(row) for row in rows if row.sequence not in chosen]
+        moving = [_page_values(row) for row in rows if row.sequence in chosen]
+        target_count = self.session.scalar(select(func.count()).select_from(IntakePageRow)
+                                           .where(IntakePageRow.document_id == target_id))
+        for row in rows:
+            self.session.delete(row)
+        self.session.flush()  # the primary key (document, sequence) is reused below
+        self.session.add_all(IntakePageRow(document_id=source_id, sequence=number, **page)
+                             for number, page in enumerate(staying, start=1))
+        self.session.add_all(IntakePageRow(document_id=target_id, sequence=number, **page)
+                             for number, page in enumerate(moving, start=target_count + 1))
+        self.session.flush()
+
     def document_pages(self, document_id: int) -> list[str]:
         query = (select(IntakePageRow.blob_sha256).where(IntakePageRow.document_id == document_id)
                  .order_by(IntakePageRow.sequence))
@@ -138,6 +185,11 @@ class IntakeRepository:
     def get_scan_request(self, request_id: int) -> ScanRequest | None:
         row = self.session.get(ScanRequestRow, request_id)
         return None if row is None else _to_request(row)
+
+
+def _page_values(row: IntakePageRow) -> dict:
+    return {"blob_sha256": row.blob_sha256, "resolution": row.resolution, "colour_mode": row.colour_mode,
+            "side": row.side, "origin": row.origin}
 
 
 def _to_document_view(row: IntakeDocumentRow, code: str | None, pages: int) -> IntakeDocumentView:

@@ -195,7 +195,7 @@ class IntakeDocumentRow(Base):
     __tablename__ = "intake_documents"
     __table_args__ = (
         UniqueConstraint("document_key", name="uq_intake_documents_document_key"),
-        CheckConstraint("state IN ('filed', 'new-item', 'intake')", name="state"),
+        CheckConstraint("state IN ('filed', 'new-item', 'intake', 'merged')", name="state"),
         Index("ix_intake_documents_batch", "batch_id", "sequence"),
         Index("ix_intake_documents_state", "state", "id"),
     )

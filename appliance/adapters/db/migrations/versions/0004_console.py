@@ -1,4 +1,5 @@
-"""The console: clearance, department scope and TOTP of users; web sessions; login throttling; API tokens.
+"""The console: clearance, department scope and TOTP of users; web sessions; login throttling; API tokens;
+intake documents that review merged into others.
 
 Revision ID: 0004
 Revises: 0003
@@ -24,6 +25,9 @@ def _user_id(table: str, primary_key: bool = False) -> sa.Column:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("intake_documents") as batch:  # SQLite changes a CHECK by rebuilding the table
+        batch.drop_constraint("ck_intake_documents_state", type_="check")
+        batch.create_check_constraint("state", "state IN ('filed', 'new-item', 'intake', 'merged')")
     op.add_column("users", sa.Column("clearance", sa.String(4), nullable=False, server_default="公开"))
     op.add_column("users", sa.Column("totp_secret", sa.String(200), nullable=True))
     op.add_column("users", sa.Column("totp_pending", sa.String(200), nullable=True))
@@ -74,3 +78,6 @@ def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
         for column in ("totp_last_step", "totp_pending", "totp_secret", "clearance"):
             batch.drop_column(column)
+    with op.batch_alter_table("intake_documents") as batch:
+        batch.drop_constraint("ck_intake_documents_state", type_="check")
+        batch.create_check_constraint("state", "state IN ('filed', 'new-item', 'intake')")
