@@ -53,8 +53,8 @@ web/translations/%/LC_MESSAGES/messages.mo: web/translations/%/LC_MESSAGES/messa
 
 # After changing strings: extract them, merge them into each catalogue, then translate what is new.
 translations-extract: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -o web/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o web/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

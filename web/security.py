@@ -56,14 +56,18 @@ def _load_session(token: str) -> SignedInUser | None:
     return None if resumed is None else SignedInUser(resumed.principal, token, resumed.session.id)
 
 
-@login_manager.request_loader
-def _load_api_token(req) -> SignedInUser | None:
-    scheme, _, presented = req.headers.get("Authorization", "").partition(" ")
+def _token_first() -> None:
+    """A request with an API token acts for the token alone, whatever cookie it also carries.
+
+    Flask-Login would look at the cookie session first (and, in strong protection, give up on a cookie of an
+    anonymous visit); setting the user here for every bearer request makes the token decide.
+    """
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
     presented = presented.strip()
     if scheme.lower() != "bearer" or not presented.startswith(TOKEN_PREFIX):
-        return None
+        return
     principal = resolve_token(appliance().uow_factory, presented, source_address(), now())
-    return None if principal is None else SignedInUser(principal, "")
+    g._login_user = login_manager.anonymous_user() if principal is None else SignedInUser(principal, "")
 
 
 @login_manager.unauthorized_handler
@@ -84,7 +88,7 @@ def requires(action: Action):
         @wraps(view)
         def guarded(*args, **kwargs):
             principal = current_principal()
-            if principal is None:
+            if principal is None or not _fits_the_path(principal):
                 return login_manager.unauthorized()
             principal.require(action)
             g.principal = principal
@@ -96,13 +100,18 @@ def requires(action: Action):
     return decorate
 
 
+def _fits_the_path(principal: Principal) -> bool:
+    """API tokens are for the API: the console is for people, who signed in with every factor."""
+    return principal.via != "token" or request.path.startswith("/api/")
+
+
 def signed_in(view):
     """Guard a view any signed-in person may use (their own settings, sign-out)."""
 
     @wraps(view)
     def guarded(*args, **kwargs):
         principal = current_principal()
-        if principal is None:
+        if principal is None or not _fits_the_path(principal):
             return login_manager.unauthorized()
         g.principal = principal
         return view(*args, **kwargs)
@@ -140,6 +149,7 @@ def init_security(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session; sessions end on their own clock
         REMEMBER_COOKIE_DURATION=datetime.timedelta(0),
     )
+    app.before_request(_token_first)  # before the CSRF check, which asks who is signed in
     csrf.init_app(app)
     login_manager.init_app(app)
     app.jinja_env.globals["Action"] = Action

@@ -52,4 +52,6 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if response.mimetype == "text/html":  # a signed-in page must not come back from a cache after sign-out
+        response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -24,6 +24,11 @@ class AccessScope:
     clearance: AccessLabel = AccessLabel.PUBLIC
     departments: frozenset[str] | None = None
 
+    def __post_init__(self) -> None:
+        if self.departments is not None and not self.departments:
+            # "no department" would read back as "every department" (no scope rows): say which is meant
+            raise InvalidInputError("a department scope names at least one department; leave it out for all")
+
     @property
     def labels(self) -> tuple[AccessLabel, ...]:
         """The access labels this scope may see, lowest first."""
@@ -34,15 +39,6 @@ class AccessScope:
             return False
         department = item.code.department
         return self.departments is None or department is None or department in self.departments
-
-    def narrowed_to(self, other: "AccessScope") -> "AccessScope":
-        """The scope that both allow (a token never sees more than its owner)."""
-        clearance = min(self.clearance, other.clearance, key=LABEL_ORDER.index)
-        if self.departments is None or other.departments is None:
-            departments = other.departments if self.departments is None else self.departments
-        else:
-            departments = self.departments & other.departments
-        return AccessScope(clearance, departments)
 
 
 EVERYTHING = AccessScope(AccessLabel.RESTRICTED, None)  # the command line and the services' own checks

@@ -103,6 +103,8 @@ def set_roles(uow_factory, actor: Actor, username: str, roles: Iterable[Role | s
     chosen = check_roles(roles)
     with uow_factory() as uow:
         account = require_account(uow, username, for_update=True)
+        if Role.SECURITY_ADMIN not in chosen:
+            _keep_a_security_administrator(uow, account)
         uow.accounts.set_roles(account.id, chosen)
         record(uow, actor, "account.roles", "user", account.username,
                {"from": _role_names(account.roles), "to": _role_names(chosen)})
@@ -127,6 +129,7 @@ def disable(uow_factory, actor: Actor, username: str) -> None:
         account = require_account(uow, username, for_update=True)
         if account.disabled:
             raise ConflictError(f"user {account.username} is already disabled")
+        _keep_a_security_administrator(uow, account)
         uow.accounts.set_disabled(account.id, True)
         record(uow, actor, "account.disable", "user", account.username)
         end_sessions_of(uow, account.id, account.username, actor, _now(), "disabled")
@@ -207,7 +210,9 @@ def authenticate(uow_factory, passwords: PasswordHashing, username: str, passwor
 
 def _accept(uow, passwords: PasswordHashing, actor: Actor, account: Account, password: str,
             moment: datetime.datetime, policy: PasswordPolicy) -> LoginOutcome:
-    if account.lockout != LockoutState():
+    if account.lockout != LockoutState() and not account.totp_enabled:
+        # With a second factor, failures are cleared only when the code is right too: otherwise a known
+        # password would reset the count of guessed codes for ever.
         uow.accounts.set_lockout(account.id, LockoutState())
     if passwords.needs_rehash(account.password_hash):
         uow.accounts.replace_hash(account.id, passwords.hash(password))
@@ -264,6 +269,17 @@ def _find(uow_factory, username: str) -> Account | None:
         return None
     with uow_factory(read_only=True) as uow:
         return uow.accounts.get(username)
+
+
+def _keep_a_security_administrator(uow, leaving: Account) -> None:
+    """Raise ConflictError if `leaving` is the last active security administrator: nobody could manage accounts."""
+    if Role.SECURITY_ADMIN not in leaving.roles or leaving.disabled:
+        return
+    others = [account for account in uow.accounts.list_accounts()
+              if Role.SECURITY_ADMIN in account.roles and not account.disabled and account.id != leaving.id]
+    if not others:
+        raise ConflictError(f"{leaving.username} is the last active security administrator: appoint another "
+                            "before this one steps down")
 
 
 def require_account(uow, username: str, for_update: bool = False) -> Account:

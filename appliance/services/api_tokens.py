@@ -9,14 +9,19 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 
+from appliance.domain.accounts import ADMINISTRATOR_ROLES
 from appliance.domain.actors import Actor
 from appliance.domain.errors import ConflictError, InvalidInputError, NotFoundError
-from appliance.domain.permissions import Action, allowed_actions
+from appliance.domain.permissions import MATRIX, Action, allowed_actions
 from appliance.domain.sessions import ApiToken, Principal
 from appliance.services.accounts import require_account
 from appliance.services.audit import record
 
 TOKEN_PREFIX = "dgn_"
+# What only the three administrators may do (what a business role may do too stays allowed).
+ADMINISTRATION_ACTIONS = (frozenset().union(*(MATRIX[role] for role in ADMINISTRATOR_ROLES))
+                          - frozenset().union(*(actions for role, actions in MATRIX.items()
+                                                if role not in ADMINISTRATOR_ROLES)))
 USE_RECORD_INTERVAL = datetime.timedelta(minutes=1)  # last_used_at is written at most this often
 MAX_NAME = 100
 
@@ -38,6 +43,10 @@ def issue_token(uow_factory, actor: Actor, username: str, name: str, scopes: Ite
         if beyond:
             raise InvalidInputError(f"user {owner.username} may not {', '.join(sorted(beyond))}: "
                                     "a token never does more than its owner")
+        administrative = chosen & ADMINISTRATION_ACTIONS
+        if administrative:
+            raise InvalidInputError(f"{', '.join(sorted(administrative))}: administration is done by a person "
+                                    "signed in with a second factor, never by a token")
         token_id = uow.sessions.add_token(name, _digest(secret), secret[len(TOKEN_PREFIX):][:8], owner.id, chosen,
                                           now, expires_at)
         record(uow, actor, "token.issue", "token", str(token_id),

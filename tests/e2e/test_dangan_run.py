@@ -40,15 +40,17 @@ def served(tmp_path: Path):
     dangan = [sys.executable, "-m", "appliance.cli"]
     for command in (["init"], ["demo"]):  # what `make run` does first
         subprocess.run([*dangan, *command], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([*dangan, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = (tmp_path / "dangan-run.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
+    server = subprocess.Popen([*dangan, "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(base + "/api/v1/health", server)
+        _wait_for(base + "/api/v1/health", server, tmp_path / "dangan-run.log")
         secrets = tmp_path / "var" / "secrets"
         yield base, (secrets / "agent-token").read_text().strip(), _initial_passwords(secrets / "initial-passwords")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        log.close()
     assert server.returncode == 0
 
 
@@ -77,11 +79,11 @@ class Browser:
         return self.page
 
 
-def _wait_for(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
+def _wait_for(url: str, server: subprocess.Popen, log_path: Path, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise AssertionError(f"dangan run exited: {server.stdout.read().decode()}")
+            raise AssertionError(f"dangan run exited: {log_path.read_text(errors='replace')[-4000:]}")
         try:
             get(url)
             return

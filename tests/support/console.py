@@ -40,7 +40,7 @@ def make_person(appliance, username: str, roles, *, clearance: AccessLabel = Acc
 
 
 def csrf_token(client, path: str = "/login") -> str:
-    page = client.get(path).get_data(as_text=True)
+    page = client.get(path, follow_redirects=True).get_data(as_text=True)  # a sign-in under way leads on to its step
     found = CSRF_FIELD.search(page)
     assert found, f"no CSRF token on {path}"
     return found.group(1)

@@ -33,6 +33,7 @@ def waiting(appliance, actor, fonds):
 def reviewer(client, appliance):
     make_person(appliance, "reviewer", ["archivist"])
     assert sign_in(client, "reviewer").status_code == 302
+    post_form(client, "/language", {"language": "en"})
     return client
 
 

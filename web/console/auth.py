@@ -44,6 +44,8 @@ STEP_VIEWS = {
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
+    if request.method == "GET" and _pending() is not None:
+        return _continue()  # a sign-in under way goes on where it stopped
     if not form.validate_on_submit():
         return render_template("console/login.html", form=form, error=None), 422 if form.is_submitted() else 200
     box = appliance()
@@ -56,7 +58,10 @@ def login():
                                            lockout_policy=box.lockout_policy)
     if not outcome.password_accepted:
         return render_template("console/login.html", form=form, error=_refusal(outcome)), 401
-    session.clear()  # nothing from before this sign-in carries over (session fixation)
+    language = session.get(LANGUAGE_KEY)
+    session.clear()  # nothing from before this sign-in carries over (session fixation), but the language
+    if language:
+        session[LANGUAGE_KEY] = language
     session[PENDING] = {"user": outcome.account.username, "proven": [LoginStep.PASSWORD], "since": now().isoformat(),
                         "next": _safe_next(request.args.get("next"))}
     return _continue()
@@ -64,9 +69,9 @@ def login():
 
 @blueprint.route("/login/code", methods=["GET", "POST"])
 def second_factor():
-    pending = _pending()
+    pending = _pending_at(LoginStep.SECOND_FACTOR)
     if pending is None:
-        return redirect(url_for("auth.login"))
+        return _continue()
     form, error = CodeForm(), None
     if form.validate_on_submit():
         box = appliance()
@@ -83,9 +88,9 @@ def second_factor():
 
 @blueprint.route("/login/password", methods=["GET", "POST"])
 def change_password():
-    pending = _pending()
+    pending = _pending_at(LoginStep.CHANGE_PASSWORD)
     if pending is None:
-        return redirect(url_for("auth.login"))
+        return _continue()
     form, error = PasswordChangeForm(), None
     if form.validate_on_submit():
         box = appliance()
@@ -106,9 +111,9 @@ def change_password():
 
 @blueprint.route("/login/enrol", methods=["GET", "POST"])
 def enrol():
-    pending = _pending()
+    pending = _pending_at(LoginStep.ENROL_SECOND_FACTOR)
     if pending is None:
-        return redirect(url_for("auth.login"))
+        return _continue()
     box, form, error = appliance(), CodeForm(), None
     if form.validate_on_submit():
         try:
@@ -163,6 +168,16 @@ def _prove(pending: dict, step: str):
     pending["proven"] = sorted({*pending["proven"], step})
     session[PENDING] = pending
     return _continue()
+
+
+def _pending_at(step: str) -> dict | None:
+    """The sign-in under way if `step` is what it must do next; a step is never reached out of order."""
+    pending = _pending()
+    if pending is None:
+        return None
+    box = appliance()
+    account = account_service.get_user(box.uow_factory, pending["user"])
+    return pending if next_login_step(account, set(pending["proven"]), now(), box.password_policy) == step else None
 
 
 def _pending() -> dict | None:

@@ -49,7 +49,8 @@ class SessionRepository:
     def count_attempt(self, source: str, now: datetime.datetime, window: datetime.timedelta) -> int:
         """Count one attempt from `source`; returns the attempts in its current window, this one included."""
         statement = dialect_insert(self.session, LoginThrottleRow).values(source=source, window_start=now, attempts=1)
-        if self.session.execute(statement.on_conflict_do_nothing()).rowcount == 1:
+        inserted = self.session.execute(statement.on_conflict_do_nothing().returning(LoginThrottleRow.source))
+        if inserted.first() is not None:  # rowcount is -1 here on PostgreSQL: ask for the row instead
             return 1
         row = self.session.scalars(select(LoginThrottleRow).where(LoginThrottleRow.source == source)
                                    .with_for_update()).one()
