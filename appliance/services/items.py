@@ -8,6 +8,7 @@ from appliance.domain.actors import Actor
 from appliance.domain.audit import AuditEvent
 from appliance.domain.blobs import BlobRef
 from appliance.domain.catalogue import Fonds, Item, ItemFields, ItemFilter, ItemState, check_class_fits_scheme
+from appliance.domain.catalogue_tree import TreeNode, build_tree
 from appliance.domain.codes import ArchivalCode, ClassKey, parse_archival_code
 from appliance.domain.errors import InvalidInputError, NotFoundError, UnknownDepartmentError
 from appliance.domain.retention import parse_retention
@@ -117,6 +118,14 @@ class FondsView:
     fonds: Fonds
     departments: dict[str, str]
     page: ItemPage
+
+
+def catalogue_tree(uow_factory, fonds_code: str, scope: AccessScope = EVERYTHING) -> list[TreeNode]:
+    """The fonds' classes as a tree (year, retention, department in the scheme's order) with the items the scope
+    may see; raises NotFoundError for an unknown fonds."""
+    with uow_factory(read_only=True, consistent=False) as uow:
+        fonds = require_fonds(uow, fonds_code.upper())
+        return build_tree(uow.catalogue.class_counts(fonds.code, scope), fonds.scheme)
 
 
 def browse_fonds(uow_factory, item_filter: ItemFilter, after: str | None = None, limit: int = 50,

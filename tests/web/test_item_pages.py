@@ -151,3 +151,12 @@ def _original(appliance, number: int) -> bytes:
         _, pages = uow.catalogue.get_item_with_pages(CODE)
     with appliance.blob_store.open(pages[number - 1].sha256) as handle:
         return handle.read()
+
+
+def test_the_tree_counts_only_what_the_reader_may_see(client, appliance, item_with_pages):
+    signed_in(client, appliance, "sun.li", ["archivist"], clearance="内部", departments=["BGS"])
+    page = client.get("/fonds/Z109").get_data(as_text=True)
+    tree = page.split('<details class="tree"', 1)[1].split("</details>\n<section", 1)[0]
+    assert 'href="/fonds/Z109?year=2011"' in tree and "RSC" not in tree and "人事处" not in tree
+    # the fixture fonds is classified year-department-retention
+    assert 'href="/fonds/Z109?year=2011&amp;department=BGS&amp;retention=Y"' in tree

@@ -1,4 +1,7 @@
-"""Catalogue pages: the fonds, and one fonds' items with filters and paging."""
+"""Catalogue pages: the fonds, and one fonds' tree and items with filters and paging."""
+
+import threading
+import time
 
 from flask import Blueprint, current_app, g, render_template, request
 
@@ -7,7 +10,7 @@ from appliance.domain.errors import InvalidInputError
 from appliance.domain.permissions import Action
 from appliance.domain.retention import RETENTION_PERIODS
 from appliance.services import fonds as fonds_service
-from appliance.services.items import browse_fonds
+from appliance.services.items import browse_fonds, catalogue_tree
 from web.security import requires, signed_in
 
 blueprint = Blueprint("catalogue", __name__, template_folder="templates")
@@ -33,7 +36,27 @@ def fonds_items(code: str):
     view = browse_fonds(_uow_factory(), item_filter, after=request.args.get("after") or None,
                         limit=current_app.extensions["dangan"].config.catalogue.page_size, scope=g.principal.scope)
     return render_template("console/fonds.html", fonds=view.fonds, page=view.page, filter=item_filter,
-                           departments=view.departments, retentions=RETENTION_PERIODS)
+                           departments=view.departments, retentions=RETENTION_PERIODS,
+                           tree=_cached_tree(view.fonds.code, g.principal.scope))
+
+
+TREE_SECONDS = 60  # counting a million items takes a while; a minute-old count in the tree is good enough
+_trees: dict = {}
+_trees_lock = threading.Lock()
+
+
+def _cached_tree(fonds_code: str, scope):
+    key, moment = (fonds_code, scope), time.monotonic()
+    with _trees_lock:
+        cached = _trees.get(key)
+    if cached is not None and moment - cached[0] < TREE_SECONDS:
+        return cached[1]
+    tree = catalogue_tree(_uow_factory(), fonds_code, scope)
+    with _trees_lock:
+        if len(_trees) > 256:
+            _trees.clear()
+        _trees[key] = (moment, tree)
+    return tree
 
 
 def _year() -> int | None:

@@ -21,6 +21,7 @@ from appliance.adapters.db.upsert import dialect_insert
 from appliance.domain.access import EVERYTHING, LABEL_ORDER, AccessScope
 from appliance.domain.blobs import BlobRef
 from appliance.domain.catalogue import AccessLabel, Fonds, Item, ItemFields, ItemFilter, ItemState, Scheme
+from appliance.domain.catalogue_tree import ClassCount
 from appliance.domain.codes import ArchivalCode, ClassKey
 
 ITEMS = ItemRow.__table__
@@ -187,6 +188,14 @@ class CatalogueRepository:
         query = self._filtered(ItemFilter(fonds_code)).add_columns(ITEMS.c.archival_code.label("stored_code"))
         for row in self.session.execute(query, execution_options={"yield_per": 2000}):
             yield row.stored_code, _to_item(row)
+
+    def class_counts(self, fonds_code: str, scope: AccessScope = EVERYTHING) -> list[ClassCount]:
+        """Items per (year, retention, department) of a fonds that the scope may see."""
+        query = (select(ITEMS.c.year, ITEMS.c.retention, ITEMS.c.department, func.count())
+                 .where(ITEMS.c.fonds_id == self._fonds_id(fonds_code), *_scope_clause(scope))
+                 .group_by(ITEMS.c.year, ITEMS.c.retention, ITEMS.c.department))
+        return [ClassCount(year, retention, department or None, items)
+                for year, retention, department, items in self.session.execute(query)]
 
     def count_items(self, fonds_code: str, scope: AccessScope = EVERYTHING) -> int:
         query = (select(func.count()).select_from(ITEMS)
