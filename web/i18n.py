@@ -1,7 +1,9 @@
 """Languages: zh_CN first, English too (Flask-Babel); the choice is the person's, else the browser's."""
 
+import datetime
+
 from flask import Flask, request, session
-from flask_babel import Babel
+from flask_babel import Babel, format_datetime
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh_CN"
@@ -18,8 +20,22 @@ def current_language() -> str:
     return "en" if best == "en" else DEFAULT_LANGUAGE
 
 
+def local_time(moment: str | datetime.datetime, style: str = "yyyy-MM-dd HH:mm:ss") -> str:
+    """A stored UTC moment (a datetime, or ISO 8601 text) in the box's time zone; `style` may also be a Babel
+    style such as "short" or "medium", which follow the language."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            return moment  # an agent's text that is not a time: shown as it came (escaped by the template)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return format_datetime(moment, style)
+
+
 def init_languages(app: Flask, timezone: str) -> None:
     app.config.update(BABEL_DEFAULT_LOCALE=DEFAULT_LANGUAGE, BABEL_DEFAULT_TIMEZONE=timezone,
                       BABEL_TRANSLATION_DIRECTORIES="translations")
     babel.init_app(app, locale_selector=current_language)
-    app.jinja_env.globals.update(languages=LANGUAGES, current_language=current_language)
+    app.jinja_env.globals.update(languages=LANGUAGES, current_language=current_language, local_time=local_time)
+    app.jinja_env.filters["local_time"] = local_time

@@ -5,7 +5,6 @@ import tempfile
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, render_template, request, send_file
-from flask_babel import format_datetime
 
 from appliance.adapters.db.audit_search_repository import AuditSearchRepository
 from appliance.adapters.tables import write_xlsx
@@ -34,7 +33,7 @@ def events():
     page = audit_search.search_events(_box().uow_factory, query, parse_before(request.args.get("before")),
                                       searcher=AuditSearchRepository)
     return render_template("console/audit.html", query=query, page=page, results=RESULTS,
-                           paged=bool(request.args.get("before")), local_time=local_time,
+                           paged=bool(request.args.get("before")),
                            csv_maximum=audit_search.MAX_CSV_EVENTS, xlsx_maximum=audit_search.MAX_XLSX_EVENTS)
 
 
@@ -66,11 +65,6 @@ def export_xlsx():
         handle.close()
         raise
     return send_file(handle, mimetype=XLSX_TYPE, as_attachment=True, download_name=f"{_file_stem()}.xlsx")
-
-
-def local_time(stored: str) -> str:
-    """A stored UTC timestamp shown in the box's time zone, to the second."""
-    return format_datetime(datetime.datetime.fromisoformat(stored), "yyyy-MM-dd HH:mm:ss")
 
 
 def _file_stem() -> str:

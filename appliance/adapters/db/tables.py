@@ -148,6 +148,10 @@ class AuditEventRow(Base):
     __table_args__ = (
         Index("ix_audit_events_object", "object_type", "object_id", "seq"),  # history in order, no sort
         Index("ix_audit_events_occurred_at", "occurred_at"),
+        # the audit page's filters, newest first; LIKE 'prefix%' on PostgreSQL needs the pattern operator class
+        Index("ix_audit_events_actor", "actor", "seq"),
+        Index("ix_audit_events_source", "source", "seq"),
+        Index("ix_audit_events_action", "action", "seq", postgresql_ops={"action": "varchar_pattern_ops"}),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -1,5 +1,5 @@
 """The console: clearance, department scope and TOTP of users; web sessions; login throttling; API tokens;
-intake documents that review merged into others.
+intake documents that review merged into others; indexes for the audit page's filters.
 
 Revision ID: 0004
 Revises: 0003
@@ -72,7 +72,15 @@ def upgrade() -> None:
     )
 
 
+    op.create_index("ix_audit_events_actor", "audit_events", ["actor", "seq"])
+    op.create_index("ix_audit_events_source", "audit_events", ["source", "seq"])
+    op.create_index("ix_audit_events_action", "audit_events", ["action", "seq"],
+                    postgresql_ops={"action": "varchar_pattern_ops"})
+
+
 def downgrade() -> None:
+    for index in ("ix_audit_events_action", "ix_audit_events_source", "ix_audit_events_actor"):
+        op.drop_index(index, table_name="audit_events")
     for table in ("api_tokens", "login_throttle", "web_sessions", "user_departments"):
         op.drop_table(table)
     with op.batch_alter_table("users") as batch:
