@@ -1,10 +1,12 @@
 -- wrk script for bench/web_load_bench.py: rotates through a file of URLs and times each response by URL kind.
 --
---   wrk -t N -c N -H 'Cookie: ...' -s bench/web_load.lua <base url> -- <urls file> <samples file>
+--   wrk -t N -c N -H 'Cookie: ...' -s bench/web_load.lua <base url> -- <urls file> <samples file> [think ms]
 --
 -- The urls file holds "kind<TAB>path" lines. Run it with as many threads as connections: each thread then drives
 -- one connection, so its request() and response() calls alternate and the time between them is that request's
--- latency. done() writes "kind<TAB>status<TAB>microseconds" lines, one per response, to the samples file.
+-- latency. With a think time each connection waits a random 0 to 2 × that many ms before each request, as a
+-- person reading a page would (0: a closed loop, the next request as soon as the answer is in). done() writes
+-- "kind<TAB>status<TAB>microseconds" lines, one per response, to the samples file.
 
 local ffi = require("ffi")
 ffi.cdef[[
@@ -30,6 +32,7 @@ end
 
 local urls = {}
 local position = 0
+local think_ms = 0
 local started = 0
 local current_kind = ""
 -- Filled in response(), read by done() in the main state: parallel arrays, which wrk copies between states.
@@ -44,6 +47,12 @@ function init(args)
   end
   if #urls == 0 then error("no URLs in " .. args[1]) end
   samples_path = args[2]
+  think_ms = tonumber(args[3] or "0")
+  if think_ms > 0 then
+    -- Defined only with a think time: wrk takes the slower timer path for every request once delay() exists.
+    math.randomseed(thread_number or 1)
+    delay = function() return math.random(0, 2 * think_ms) end
+  end
   -- Each thread starts at its own place in the list, so the connections do not ask for the same URL in step.
   position = ((thread_number or 1) * 7919) % #urls
 end

@@ -52,6 +52,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cold-views", type=int, default=20, help="first views timed, on items added this run")
     parser.add_argument("--seconds", type=int, default=60, help="length of each scenario")
     parser.add_argument("--connections", type=int, default=50, help="concurrent clients")
+    parser.add_argument("--think-ms", type=int, default=0,
+                        help="each client waits a random 0 to 2 × this before each request (default 0: closed loop)")
     parser.add_argument("--client", choices=("wrk", "python"), default="wrk" if shutil.which("wrk") else "python")
     parser.add_argument("--work", type=Path, help="keep the built home here and reuse it (default: a temp dir)")
     parser.add_argument("--quick", action="store_true",
@@ -138,9 +140,11 @@ def scenario_figures(scenario: str, load: "client.LoadResult", judged: str, targ
 def setting_lines(options) -> str:
     generator = ("wrk (C, one thread per connection, bench/web_load.lua)" if options.client == "wrk"
                  else "a Python threads client (less precise than wrk: it holds the GIL and shares the CPUs)")
+    pacing = (f"each waits a random 0-{2 * options.think_ms} ms before each request" if options.think_ms
+              else "closed loop: each sends its next request as soon as the answer is in")
     return (f"{options.items:,} items on SQLite; {options.connections} connections for {options.seconds} s per "
-            f"scenario; load generator: {generator}.\nThe load generator runs on the same {os.cpu_count()}-core "
-            f"machine as gunicorn and takes CPU from it: the latencies include that competition.")
+            f"scenario ({pacing}); load generator: {generator}.\nThe load generator runs on the same "
+            f"{os.cpu_count()}-core machine as gunicorn and takes CPU from it: the latencies include that competition.")
 
 
 def load_line(load_at_start: float) -> str:
@@ -155,7 +159,8 @@ def write_results(figures: list[Figure], report: str, options, wall_seconds: flo
     today = datetime.date.today().isoformat()
     path = RESULTS_DIR / f"{today}-web-load.json"
     settings = {"items": options.items, "image_items": options.image_items, "cold_views": options.cold_views,
-                "seconds": options.seconds, "connections": options.connections, "client": options.client,
+                "seconds": options.seconds, "connections": options.connections, "think_ms": options.think_ms,
+                "client": options.client,
                 "wall_seconds": round(wall_seconds, 1)}
     document = {"date": today, "settings": settings, "machine": machine(), "source": source_state(REPO_ROOT),
                 "figures": [figure.as_dict() for figure in figures]}

@@ -127,17 +127,19 @@ def run_load(generator: str, base_url: str, urls: list[tuple[str, str]], headers
     for _kind, path in urls[:WARM_UP_REQUESTS]:
         request(base_url, "GET", path, headers)
     if generator == "wrk":
-        return _run_wrk(base_url, urls, headers, options.connections, options.seconds)
-    return _run_threads(base_url, urls, headers, options.connections, options.seconds)
+        return _run_wrk(base_url, urls, headers, options)
+    return _run_threads(base_url, urls, headers, options)
 
 
-def _run_wrk(base_url: str, urls, headers: dict, connections: int, seconds: int) -> LoadResult:
+def _run_wrk(base_url: str, urls, headers: dict, options) -> LoadResult:
     with tempfile.TemporaryDirectory() as scratch:
         url_file, sample_file = Path(scratch) / "urls.tsv", Path(scratch) / "samples.tsv"
         url_file.write_text("".join(f"{kind}\t{path}\n" for kind, path in urls))
         header_options = [option for name, value in headers.items() for option in ("-H", f"{name}: {value}")]
-        command = ["wrk", "-t", str(connections), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "60s",
-                   *header_options, "-s", str(LUA_SCRIPT), base_url, "--", str(url_file), str(sample_file)]
+        connections = str(options.connections)
+        command = ["wrk", "-t", connections, "-c", connections, "-d", f"{options.seconds}s", "--timeout", "60s",
+                   *header_options, "-s", str(LUA_SCRIPT), base_url, "--", str(url_file), str(sample_file),
+                   str(options.think_ms)]
         subprocess.run(command, check=True, capture_output=True, text=True)
         return _read_wrk_samples(sample_file.read_text())
 
@@ -156,14 +158,15 @@ def _read_wrk_samples(text: str) -> LoadResult:
     return LoadResult(samples, seconds, socket_errors, "wrk, one thread per connection")
 
 
-def _run_threads(base_url: str, urls, headers: dict, connections: int, seconds: int) -> LoadResult:
+def _run_threads(base_url: str, urls, headers: dict, options) -> LoadResult:
     samples, errors, lock = [], [0], threading.Lock()
-    deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + options.seconds
 
     def client(number: int) -> None:
-        own, position = [], number * 7919
+        own, position, chooser = [], number * 7919, random.Random(number)
         connection = http.client.HTTPConnection(urllib.parse.urlsplit(base_url).netloc, timeout=60)
         while time.perf_counter() < deadline:
+            time.sleep(chooser.uniform(0, 2 * options.think_ms) / 1000)
             kind, path = urls[position % len(urls)]
             position += 1
             start = time.perf_counter()
@@ -181,7 +184,7 @@ def _run_threads(base_url: str, urls, headers: dict, connections: int, seconds: 
             samples.extend(own)
 
     started = time.perf_counter()
-    workers = [threading.Thread(target=client, args=(number,)) for number in range(connections)]
+    workers = [threading.Thread(target=client, args=(number,)) for number in range(options.connections)]
     for worker in workers:
         worker.start()
     for worker in workers:

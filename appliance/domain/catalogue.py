@@ -228,6 +228,32 @@ class Item:
         return self.code.format()
 
 
+class ItemOrder(enum.StrEnum):
+    """How a list is sorted: by archival code (the arrangement) or by date, each either way."""
+
+    CODE = "code"
+    CODE_DESC = "-code"
+    DATE = "date"  # within one year: a million items have no date index to sort on
+    DATE_DESC = "-date"
+
+    @property
+    def descending(self) -> bool:
+        return self.value.startswith("-")
+
+    @property
+    def by_date(self) -> bool:
+        return self in (ItemOrder.DATE, ItemOrder.DATE_DESC)
+
+
+def parse_item_order(text: str | None) -> ItemOrder:
+    """Raises InvalidInputError for an unknown order."""
+    try:
+        return ItemOrder(text or ItemOrder.CODE.value)
+    except ValueError:
+        known = ", ".join(order.value for order in ItemOrder)
+        raise InvalidInputError(f"unknown sort order {text!r} (known: {known})") from None
+
+
 @dataclass(frozen=True)
 class ItemFilter:
     """Which items a list or export covers; None means any."""

@@ -7,7 +7,15 @@ from appliance.domain.access import EVERYTHING, AccessScope
 from appliance.domain.actors import Actor
 from appliance.domain.audit import AuditEvent
 from appliance.domain.blobs import BlobRef
-from appliance.domain.catalogue import Fonds, Item, ItemFields, ItemFilter, ItemState, check_class_fits_scheme
+from appliance.domain.catalogue import (
+    Fonds,
+    Item,
+    ItemFields,
+    ItemFilter,
+    ItemOrder,
+    ItemState,
+    check_class_fits_scheme,
+)
 from appliance.domain.catalogue_tree import TreeNode, build_tree
 from appliance.domain.codes import ArchivalCode, ClassKey, parse_archival_code
 from appliance.domain.errors import InvalidInputError, NotFoundError, UnknownDepartmentError
@@ -26,7 +34,20 @@ class ItemView:
 @dataclass(frozen=True)
 class ItemPage:
     items: list[Item]
-    next_after: ArchivalCode | None
+    next_after: ArchivalCode | None  # the last item of the page when there is a next one
+    order: ItemOrder = ItemOrder.CODE
+
+    @property
+    def next_position(self) -> str | None:
+        """What to pass as `after` for the next page: the code, or date~code when sorted by date."""
+        if self.next_after is None:
+            return None
+        if not self.order.by_date:
+            return self.next_after.format()
+        return f"{self.items[-1].fields.date}{DATE_SEPARATOR}{self.next_after.format()}"
+
+
+DATE_SEPARATOR = "~"
 
 
 def add_item(uow_factory, blob_store, actor: Actor, key: ClassKey, fields: ItemFields,
@@ -106,9 +127,9 @@ def check_position_in_filter(position: ArchivalCode, item_filter: ItemFilter) ->
 
 
 def list_items(uow_factory, item_filter: ItemFilter, after: str | None = None, limit: int = 50,
-               scope: AccessScope = EVERYTHING) -> ItemPage:
-    """One page of items in code order; pass the page's `next_after` to get the next."""
-    return browse_fonds(uow_factory, item_filter, after, limit, scope).page
+               scope: AccessScope = EVERYTHING, order: ItemOrder = ItemOrder.CODE) -> ItemPage:
+    """One page of items; pass the page's `next_position` as `after` to get the next."""
+    return browse_fonds(uow_factory, item_filter, after, limit, scope, order).page
 
 
 @dataclass(frozen=True)
@@ -129,14 +150,28 @@ def catalogue_tree(uow_factory, fonds_code: str, scope: AccessScope = EVERYTHING
 
 
 def browse_fonds(uow_factory, item_filter: ItemFilter, after: str | None = None, limit: int = 50,
-                 scope: AccessScope = EVERYTHING) -> FondsView:
-    """The fonds with one page of the items `scope` may see, in code order; raises NotFoundError, InvalidInputError."""
-    after_code = parse_archival_code(after) if after else None
+                 scope: AccessScope = EVERYTHING, order: ItemOrder = ItemOrder.CODE) -> FondsView:
+    """The fonds with one page of the items `scope` may see, sorted by `order`; raises NotFoundError or
+    InvalidInputError (a bad position, or sorting by date without a year)."""
+    if order.by_date and item_filter.year is None:
+        raise InvalidInputError("sorting by date works within one year: choose the year")
+    after_date, after_code = _position(after, order)
     if after_code is not None:
         check_position_in_filter(after_code, item_filter)
     with uow_factory(read_only=True, consistent=False) as uow:
         fonds = require_fonds(uow, item_filter.fonds)
-        items = uow.catalogue.list_items(item_filter, after_code, limit + 1, scope)
+        items = uow.catalogue.list_items(item_filter, after_code, limit + 1, scope, order, after_date)
         departments = uow.catalogue.departments(fonds.code)
     next_after = items[limit - 1].code if len(items) > limit else None
-    return FondsView(fonds, departments, ItemPage(items[:limit], next_after))
+    return FondsView(fonds, departments, ItemPage(items[:limit], next_after, order))
+
+
+def _position(after: str | None, order: ItemOrder) -> tuple[str | None, ArchivalCode | None]:
+    if not after:
+        return None, None
+    if not order.by_date:
+        return None, parse_archival_code(after)
+    date, separator, code = after.partition(DATE_SEPARATOR)
+    if not separator or len(date) > 8 or not date.isdigit() and date:
+        raise InvalidInputError(f"page position {after!r} must read date{DATE_SEPARATOR}archival code")
+    return date, parse_archival_code(code)

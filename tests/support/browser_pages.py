@@ -75,10 +75,12 @@ def deliver_document(api, pages: list[bytes], cover: str | None = None) -> dict:
 def scan_stack(text: str) -> list[SampleDocument]:
     """A stack like the demo's, each page printed with `text`: an ITEM cover for the demo item, a BATCH cover for
     Z109/WS/2011/D30/BGS, a separator; one page each."""
-    page = [["滨江市人民政府办公室文件", f"浏览器测试 {text}"]]
-    return [SampleDocument(item_payload(parse_archival_code(DEMO_ITEM)), "档案封面", [f"档号：{DEMO_ITEM}"], page),
-            SampleDocument(batch_payload(DEMO_BATCH_CLASS), "批次封面", ["保管期限：定期30年（D30）"], page),
-            SampleDocument(SEPARATOR_PAYLOAD, "文件分隔页", ["下一件文件从此页之后开始"], page)]
+    # Pages differ from document to document: two documents with the same cover and pixels are one document to
+    # the outbox (the same key), and the batch report would show the second as never delivered.
+    pages = [[["滨江市人民政府办公室文件", f"浏览器测试 {text} 第{number}件"]] for number in (1, 2, 3)]
+    return [SampleDocument(item_payload(parse_archival_code(DEMO_ITEM)), "档案封面", [f"档号：{DEMO_ITEM}"], pages[0]),
+            SampleDocument(batch_payload(DEMO_BATCH_CLASS), "批次封面", ["保管期限：定期30年（D30）"], pages[1]),
+            SampleDocument(SEPARATOR_PAYLOAD, "文件分隔页", ["下一件文件从此页之后开始"], pages[2])]
 
 
 def load_virtual_stack(running: RunningAppliance, documents: list[SampleDocument]) -> list[Path]:

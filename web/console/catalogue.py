@@ -5,7 +5,7 @@ import time
 
 from flask import Blueprint, current_app, g, render_template, request
 
-from appliance.domain.catalogue import ItemFilter
+from appliance.domain.catalogue import ItemFilter, parse_item_order
 from appliance.domain.errors import InvalidInputError
 from appliance.domain.permissions import Action
 from appliance.domain.retention import RETENTION_PERIODS
@@ -33,10 +33,12 @@ def index():
 @requires(Action.ITEM_READ)
 def fonds_items(code: str):
     item_filter = ItemFilter(code.upper(), _year(), _choice("retention", RETENTION_PERIODS), _text("department"))
+    order = parse_item_order(request.args.get("order"))
     view = browse_fonds(_uow_factory(), item_filter, after=request.args.get("after") or None,
-                        limit=current_app.extensions["dangan"].config.catalogue.page_size, scope=g.principal.scope)
+                        limit=current_app.extensions["dangan"].config.catalogue.page_size, scope=g.principal.scope,
+                        order=order)
     return render_template("console/fonds.html", fonds=view.fonds, page=view.page, filter=item_filter,
-                           departments=view.departments, retentions=RETENTION_PERIODS,
+                           departments=view.departments, retentions=RETENTION_PERIODS, order=order,
                            tree=_cached_tree(view.fonds.code, g.principal.scope))
 
 

@@ -20,7 +20,7 @@ from appliance.adapters.db.tables import (
 from appliance.adapters.db.upsert import dialect_insert
 from appliance.domain.access import EVERYTHING, LABEL_ORDER, AccessScope
 from appliance.domain.blobs import BlobRef
-from appliance.domain.catalogue import AccessLabel, Fonds, Item, ItemFields, ItemFilter, ItemState, Scheme
+from appliance.domain.catalogue import AccessLabel, Fonds, Item, ItemFields, ItemFilter, ItemOrder, ItemState, Scheme
 from appliance.domain.catalogue_tree import ClassCount
 from appliance.domain.codes import ArchivalCode, ClassKey
 
@@ -158,18 +158,26 @@ class CatalogueRepository:
         return _to_item(rows[0]), pages
 
     def list_items(self, item_filter: ItemFilter, after: ArchivalCode | None, limit: int,
-                   scope: AccessScope = EVERYTHING) -> list[Item]:
-        """One page in code order of the items `scope` may see, after `after` (keyset paging: deep pages stay fast)."""
-        query = self._filtered(item_filter).where(*_scope_clause(scope))
+                   scope: AccessScope = EVERYTHING, order: ItemOrder = ItemOrder.CODE,
+                   after_date: str | None = None) -> list[Item]:
+        """One page of the items `scope` may see, sorted by `order`, after the item `after` (whose date is
+        `after_date` when sorting by date): keyset paging, so deep pages stay fast."""
+        columns = (ITEMS.c.date, *_ORDER) if order.by_date else _ORDER
+        query = (self._filtered(item_filter).where(*_scope_clause(scope)).order_by(None)
+                 .order_by(*(column.desc() if order.descending else column for column in columns)))
         if after is not None:
             position = (after.year, after.retention, after.category, after.department or NO_DEPARTMENT,
                         after.item_number)
-            # Compare only the columns the filter leaves open: SQLite then walks the index from
-            # the position instead of scanning the whole class range.
-            pinned = {column.key for column in _conditions(item_filter)}
-            open_columns = [(column, value) for column, value in zip(_ORDER, position, strict=True)
-                            if column.key not in pinned]
-            query = query.where(tuple_(*(c for c, _ in open_columns)) > tuple(v for _, v in open_columns))
+            open_columns = list(zip(_ORDER, position, strict=True))
+            if order.by_date:
+                open_columns.insert(0, (ITEMS.c.date, after_date or ""))
+            else:
+                # Compare only the columns the filter leaves open: SQLite then walks the index from
+                # the position instead of scanning the whole class range.
+                pinned = {column.key for column in _conditions(item_filter)}
+                open_columns = [(column, value) for column, value in open_columns if column.key not in pinned]
+            left, right = tuple_(*(c for c, _ in open_columns)), tuple(v for _, v in open_columns)
+            query = query.where(left < right if order.descending else left > right)
         return [_to_item(row) for row in self.session.execute(query.limit(limit))]
 
     def items_in_state(self, state: ItemState, limit: int, scope: AccessScope = EVERYTHING) -> list[Item]:

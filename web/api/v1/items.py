@@ -2,7 +2,7 @@
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from appliance.domain.catalogue import Item, ItemFilter, ItemState
+from appliance.domain.catalogue import Item, ItemFilter, ItemState, parse_item_order
 from appliance.domain.errors import InvalidInputError
 from appliance.domain.permissions import Action
 from appliance.domain.retention import RETENTION_PERIODS
@@ -29,9 +29,8 @@ def items_list():
     item_filter = _item_filter()
     limit = _whole_number("limit", 50, 1, MAX_LIMIT)
     page = list_items(appliance().uow_factory, item_filter, request.args.get("after") or None, limit,
-                      g.principal.scope)
-    next_after = page.next_after.format() if page.next_after else None
-    return jsonify({"items": [item_json(item) for item in page.items], "next_after": next_after})
+                      g.principal.scope, parse_item_order(request.args.get("order")))
+    return jsonify({"items": [item_json(item) for item in page.items], "next_after": page.next_position})
 
 
 @blueprint.get("/items/<code>")

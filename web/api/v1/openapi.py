@@ -78,6 +78,8 @@ def _paths() -> dict:
         _query("department", {**TEXT, "maxLength": 10}, "department code"),
         _query("category", {**TEXT, "maxLength": 10}, "category code"),
         _query("state", {"enum": ["intake", "archived", "destroyed"]}, "item state"),
+        _query("order", {"enum": ["code", "-code", "date", "-date"]},
+               "archival code or date, '-' for descending; date orders need a year"),
         _query("after", {**TEXT, "maxLength": 60}, "the next_after of the previous page"),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "items per page (default 50)"),
     ]
