@@ -94,7 +94,10 @@ def measure(server: "home.Server", built: "home.BuiltHome", options) -> list[Fig
     token = home.issue_api_token(server.environment)
     cold_codes = home.add_image_items(server.environment, options.cold_views, f"cold {time.time():.0f}")
     figures = cold_view_figures(server.base_url, cookie, cold_codes)
+    started = time.perf_counter()
     client.warm_renditions(server.base_url, cookie, built.image_codes)
+    _progress(f"{len(built.image_codes)} page images viewed once (renditions made if missing) "
+              f"in {time.perf_counter() - started:.0f} s")
     headers = {"Cookie": cookie, "User-Agent": client.USER_AGENT}
     api_headers = {"Authorization": f"Bearer {token}", "User-Agent": client.USER_AGENT}
     for scenario, (kinds, judged, target) in SCENARIOS.items():
@@ -120,7 +123,8 @@ def scenario_figures(scenario: str, load: "client.LoadResult", judged: str, targ
     latencies = [sample.milliseconds for sample in load.samples]
     failed = sum(sample.status != 200 for sample in load.samples) + load.socket_errors
     statuses = Counter(sample.status for sample in load.samples if sample.status != 200)
-    figures = [Figure(f"{scenario}: requests/s", load.rate, "req/s", note=load.note)]
+    mean = statistics.mean(latencies)
+    figures = [Figure(f"{scenario}: requests/s", load.rate, "req/s", note=f"{load.note}; mean latency {mean:.0f} ms")]
     for label, fraction in (("p50", 0.50), ("p90", 0.90), ("p99", 0.99)):
         figures.append(Figure(f"{scenario}: {label}", percentile(latencies, fraction), "ms",
                               target if label == judged else None))

@@ -75,3 +75,12 @@ def test_api_errors_are_json(client):
     assert response.status_code == 404
     assert response.get_json() == {"error": "not_found", "message": "No such page."}
     assert client.get("/api/v1/nothing-here").get_json()["message"] == "没有这个页面。"
+
+
+@pytest.mark.parametrize("department", ["' OR 1=1--", "BGS%", "B_S", '"; DROP TABLE items;--'])
+def test_sql_metacharacters_in_filters_match_nothing_and_break_nothing(client, appliance, actor, tmp_path,
+                                                                         department):
+    load_catalogue(appliance, actor, tmp_path, catalogue_rows(3))
+    response = client.get("/fonds/Z109", query_string={"department": department})
+    assert response.status_code == 200 and '<td class="code">' not in response.get_data(as_text=True)
+    assert client.get("/fonds/Z109").get_data(as_text=True).count('<td class="code">') == 3
