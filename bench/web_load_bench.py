@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -70,7 +71,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_arguments(argv)
-    started, load_at_start = time.perf_counter(), os.getloadavg()[0]
+    started, load_at_start, code = time.perf_counter(), os.getloadavg()[0], source()  # the code gunicorn loads
     work = options.work or Path(tempfile.mkdtemp(prefix="dangan-web-load-"))
     try:
         built = home.prepare(work, options.items, options.image_items)
@@ -80,11 +81,13 @@ def main(argv: list[str] | None = None) -> int:
         if options.work is None:
             shutil.rmtree(work, ignore_errors=True)
     wall_seconds = time.perf_counter() - started
-    report = "\n".join([format_table({"sqlite": figures}), "", setting_lines(options), load_line(load_at_start),
+    changes = f" with uncommitted changes to {', '.join(code['changed'])}" if code["changed"] else ""
+    report = "\n".join([format_table({"sqlite": figures}), "", f"code: {code['commit'][:12]}{changes}",
+                        setting_lines(options), load_line(load_at_start),
                         f"whole run: {wall_seconds:,.0f} s ({wall_seconds / 60:.1f} min)"])
     print("\n" + report)
     if not options.no_results:
-        print(f"results written to {write_results(figures, report, options, wall_seconds)}")
+        print(f"results written to {write_results(figures, report, options, wall_seconds, code)}")
     return 1 if any(figure.verdict == "MISS" for figure in figures) else 0
 
 
@@ -157,20 +160,28 @@ def load_line(load_at_start: float) -> str:
             "(other work may share this machine)")
 
 
-def write_results(figures: list[Figure], report: str, options, wall_seconds: float) -> Path:
-    """Today's bench/results/<date>-web-load.json (figures, settings) and .txt (the table); a rerun replaces."""
+def write_results(figures: list[Figure], report: str, options, wall_seconds: float, code: dict) -> Path:
+    """Today's bench/results/<date>-web-load[-think<ms>].json (figures, settings) and .txt; a rerun replaces."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     today = datetime.date.today().isoformat()
-    path = RESULTS_DIR / f"{today}-web-load.json"
+    path = RESULTS_DIR / f"{today}-web-load{f'-think{options.think_ms}' if options.think_ms else ''}.json"
     settings = {"items": options.items, "image_items": options.image_items, "cold_views": options.cold_views,
                 "seconds": options.seconds, "connections": options.connections, "think_ms": options.think_ms,
                 "client": options.client,
                 "wall_seconds": round(wall_seconds, 1)}
-    document = {"date": today, "settings": settings, "machine": machine(), "source": source_state(REPO_ROOT),
+    document = {"date": today, "settings": settings, "machine": machine(), "source": code,
                 "figures": [figure.as_dict() for figure in figures]}
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     path.with_suffix(".txt").write_text(report + "\n")
     return path
+
+
+def source() -> dict:
+    """The commit measured and the files of the appliance and the web that differ from it (others may be editing)."""
+    state = source_state(REPO_ROOT)
+    changed = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--", "web"],
+                             capture_output=True, text=True).stdout.splitlines()
+    return {**state, "changed": state["changed"] + [line[3:] for line in changed if line]}
 
 
 def _progress(message: str) -> None:

@@ -1,6 +1,6 @@
 """Wiring of the Flask app: the appliance, blueprints, error handlers and security headers."""
 
-from flask import Flask
+from flask import Flask, request
 
 from appliance.bootstrap import agent_token, build_appliance, check_schema, web_secret_key
 from appliance.domain.intake_manifest import MAX_PAGES
@@ -54,4 +54,6 @@ def _security_headers(response):
     response.headers.setdefault("X-Frame-Options", "DENY")
     if response.mimetype == "text/html":  # a signed-in page must not come back from a cache after sign-out
         response.headers.setdefault("Cache-Control", "no-store")
+    if request.is_secure:  # served over HTTPS (the appliance): browsers must not fall back to plain HTTP
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

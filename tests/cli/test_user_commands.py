@@ -88,3 +88,18 @@ def test_a_stricter_password_policy_in_the_config_applies(users, monkeypatch):
     code, _, err = users("user", "add", "zhao", "--role", "reader", stdin="Initial-2026\n")
     assert code == 1 and "14" in err
     assert users("user", "add", "zhao", "--role", "reader", stdin="Initial-2026-long\n")[0] == 0
+
+
+def test_clearance_department_scope_and_second_factor_from_the_shell(users):
+    code, _, err = users("user", "add", "zhou", "--role", "archivist", "--clearance", "内部", "--department", "bgs",
+                         stdin="Initial-2026\n")
+    assert (code, err) == (0, "")
+    assert users("user", "scope", "zhou", "--clearance", "受控") == (
+        0, "user zhou sees up to 受控, every department\n", "")
+    code, out, _ = users("user", "scope", "zhou", "--clearance", "internal", "--department", "BGS", "--department",
+                         "RSC")
+    assert (code, out) == (0, "user zhou sees up to 内部, BGS,RSC\n")
+    code, _, err = users("user", "scope", "zhou", "--clearance", "机密")
+    assert code == 1 and "classified" in err
+    code, _, err = users("user", "totp-reset", "zhou")
+    assert code == 1 and "no second factor to reset" in err

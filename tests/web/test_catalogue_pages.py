@@ -84,3 +84,9 @@ def test_sql_metacharacters_in_filters_match_nothing_and_break_nothing(client, a
     response = client.get("/fonds/Z109", query_string={"department": department})
     assert response.status_code == 200 and '<td class="code">' not in response.get_data(as_text=True)
     assert client.get("/fonds/Z109").get_data(as_text=True).count('<td class="code">') == 3
+
+
+def test_https_pages_tell_browsers_to_stay_on_https(client):
+    secure = client.get("/login", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "Strict-Transport-Security" not in client.get("/login").headers
