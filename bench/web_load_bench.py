@@ -145,6 +145,7 @@ def scenario_figures(scenario: str, load: "client.LoadResult", judged: str, targ
 
 
 def setting_lines(options) -> str:
+    """How the load was made, and that the client shared the server's CPUs."""
     generator = ("wrk (C, one thread per connection, bench/web_load.lua)" if options.client == "wrk"
                  else "a Python threads client (less precise than wrk: it holds the GIL and shares the CPUs)")
     pacing = (f"each waits a random 0-{2 * options.think_ms} ms before each request" if options.think_ms
@@ -155,6 +156,7 @@ def setting_lines(options) -> str:
 
 
 def load_line(load_at_start: float) -> str:
+    """The machine's load average at the start and the end: other work on the box shows up here."""
     one, five, fifteen = os.getloadavg()
     return (f"load average at the start: {load_at_start:.2f}; at the end: {one:.2f} {five:.2f} {fifteen:.2f} "
             "(other work may share this machine)")

@@ -75,6 +75,7 @@ def _session_cookie(headers) -> str | None:
 
 
 def page_image_path(code: str) -> str:
+    """The console URL of an item's first page image (the middle dot percent-encoded)."""
     return f"/items/{urllib.parse.quote(code)}/pages/1.jpg"
 
 

@@ -14,6 +14,7 @@ PACKAGES=(
   umockdev gir1.2-umockdev-1.0 python3-gi                 # udev hotplug tests without hardware
   iproute2                          # `ip` inside a private network namespace (saned test)
   chromium                          # the browser tests drive it through Playwright (never `playwright install`)
+  wrk                               # make bench: the console and API under 50 concurrent clients
 )
 
 missing=()

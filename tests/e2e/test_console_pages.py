@@ -82,17 +82,23 @@ def signed_in(screen: Screen, running_appliance, person) -> Page:
     return screen.page
 
 
+def open_branch(details, handle: str) -> None:
+    """Open a <details> of the tree by clicking `handle` in its summary, unless the page drew it open."""
+    if details.get_attribute("open") is None:
+        details.locator(handle).click()
+    expect(details).to_have_attribute("open", "")
+
+
 def test_an_archivist_browses_the_tree_to_a_class_and_opens_the_demo_item(running_appliance, new_person, screen):
     page = signed_in(screen, running_appliance, new_person(["archivist"], prefix="browse"))
     screen.follow(page.get_by_role("link", name="Z109", exact=True))
     expect(page.locator("h1")).to_have_text("Z109 滨江市人民政府办公室")
     tree = page.locator("details.tree")
-    year = tree.locator("li:has(> details > summary > a:text-is('2011')) > details").first
-    year.locator("> summary > span.muted").click()  # the count, not the link: the branch opens in place
-    expect(year).to_have_attribute("open", "")
-    retention = year.locator("li:has(> details > summary > a:text-is('永久')) > details").first
-    retention.locator("> summary > span.muted").click()
-    expect(retention).to_have_attribute("open", "")
+    screen.follow(tree.get_by_role("link", name="2011", exact=True))  # the year's branch is drawn once chosen
+    open_branch(tree, "> summary")  # a chosen class folds the tree away above the list
+    expect(tree.get_by_role("link", name="2011", exact=True)).to_have_attribute("aria-current", "page")
+    retention = tree.locator("li:has(> details > summary > a:text-is('永久')) > details")
+    open_branch(retention, "> summary > span.muted")  # the count, not the link: the branch opens in place
     screen.check()
     screen.follow(retention.get_by_role("link", name="办公室"))
     assert re.search(r"year=2011.*retention=Y.*department=BGS", page.url), page.url
@@ -113,6 +119,16 @@ def test_the_fonds_page_title_is_the_fonds_and_the_appliance(running_appliance, 
     sign_in(desktop_page, running_appliance.base_url, person.username, person.password)
     desktop_page.goto(running_appliance.base_url + "/fonds/Z109")
     assert desktop_page.title() == "Z109 滨江市人民政府办公室 — 档案"
+
+
+@pytest.mark.xfail(strict=True, reason="web/console/templates/console/item.html shows the state badge as "
+                                       "_(item.state.value), and the catalogue has no msgid 'intake' (fonds.html "
+                                       "prints item.state.value untranslated): the Chinese item page says 'intake'")
+def test_the_item_page_names_the_state_in_chinese(running_appliance, new_person, desktop_page):
+    person = new_person(["archivist"], prefix="state")
+    sign_in(desktop_page, running_appliance.base_url, person.username, person.password)
+    desktop_page.goto(f"{running_appliance.base_url}/items/{DEMO_ITEM}")
+    assert desktop_page.locator(".code-line .badge.state-intake").inner_text() != "intake"
 
 
 def test_the_viewer_shows_page_one_watermarked_and_the_history_records_the_view(

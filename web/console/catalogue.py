@@ -42,25 +42,25 @@ def fonds_items(code: str):
                            tree=_cached_tree(view.fonds.code, g.principal.scope))
 
 
-TREE_SECONDS = 60  # counting a million items takes a while; a minute-old count in the tree is good enough
+TREE_SECONDS = 60  # counting a million items takes half a second; a minute-old count in the tree is good enough
 _trees: dict = {}
-_trees_lock = threading.Lock()
+_building = threading.Lock()  # one build at a time: when the minute is up, the others wait for it, not redo it
 
 
 def _cached_tree(fonds_code: str, scope):
-    key, moment = (fonds_code, scope), time.monotonic()
-    with _trees_lock:
-        cached = _trees.get(key)
-    if cached is not None and moment - cached[0] < TREE_SECONDS:
+    key = (fonds_code, scope)
+    cached = _trees.get(key)
+    if cached is not None and time.monotonic() - cached[0] < TREE_SECONDS:
         return cached[1]
-    tree = catalogue_tree(_uow_factory(), fonds_code, scope)
-    with _trees_lock:
+    with _building:
+        cached = _trees.get(key)
+        if cached is not None and time.monotonic() - cached[0] < TREE_SECONDS:
+            return cached[1]
+        tree = catalogue_tree(_uow_factory(), fonds_code, scope)
         if len(_trees) > 256:
             _trees.clear()
-        _trees[key] = (moment, tree)
-    return tree
-
-
+        _trees[key] = (time.monotonic(), tree)
+        return tree
 def _year() -> int | None:
     text = request.args.get("year", "").strip()
     if not text:

@@ -2,7 +2,7 @@
 
 import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from appliance.adapters.db.tables import PasswordHistoryRow, UserDepartmentRow, UserRoleRow, UserRow, as_utc
@@ -21,8 +21,14 @@ class AccountRepository:
         return None if row is None else self._account(row, self._roles(row.id), self._departments(row.id))
 
     def get_by_id(self, user_id: int) -> Account | None:
-        row = self.session.get(UserRow, user_id)
-        return None if row is None else self._account(row, self._roles(row.id), self._departments(row.id))
+        """The account in two round trips of prebuilt statements: every request of a session asks for it."""
+        connection = self.session.connection()
+        row = connection.execute(_USER_BY_ID, {"user_id": user_id}).first()
+        if row is None:
+            return None
+        grants = connection.execute(_GRANTS_OF_USER, {"user_id": user_id}).all()
+        roles = frozenset(Role(value) for kind, value in grants if kind == "role")
+        return self._account(row, roles, _scope(value for kind, value in grants if kind == "department"))
 
     def list_accounts(self) -> list[Account]:
         roles: dict[int, set[Role]] = {}
@@ -122,3 +128,12 @@ class AccountRepository:
 def _scope(codes) -> frozenset[str] | None:
     chosen = frozenset(codes or ())
     return chosen or None  # no rows: not limited to departments
+
+
+_USER_BY_ID = select(UserRow.__table__).where(UserRow.__table__.c.id == bindparam("user_id"))
+_GRANTS_OF_USER = union_all(
+    select(literal("role").label("kind"), UserRoleRow.role.label("value"))
+    .where(UserRoleRow.user_id == bindparam("user_id")),
+    select(literal("department").label("kind"), UserDepartmentRow.department.label("value"))
+    .where(UserDepartmentRow.user_id == bindparam("user_id")),
+)

@@ -2,7 +2,7 @@
 
 import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from appliance.adapters.db.tables import ApiTokenRow, LoginThrottleRow, UserRow, WebSessionRow, as_utc
@@ -25,7 +25,7 @@ class SessionRepository:
         return row.id
 
     def find(self, token_digest: str) -> WebSession | None:
-        row = self.session.scalars(select(WebSessionRow).where(WebSessionRow.token_digest == token_digest)).first()
+        row = self.session.connection().execute(_SESSION_BY_DIGEST, {"digest": token_digest}).first()
         return None if row is None else _web_session(row)
 
     def touch(self, session_id: int, now: datetime.datetime) -> None:
@@ -99,7 +99,10 @@ class SessionRepository:
         return result.rowcount == 1
 
 
-def _web_session(row: WebSessionRow) -> WebSession:
+_SESSION_BY_DIGEST = select(WebSessionRow.__table__).where(WebSessionRow.token_digest == bindparam("digest"))
+
+
+def _web_session(row) -> WebSession:
     return WebSession(row.id, row.user_id, row.source, as_utc(row.created_at), as_utc(row.last_seen_at),
                       as_utc(row.ended_at) if row.ended_at else None)
 
