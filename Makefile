@@ -36,6 +36,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/barcode_bench.py
 	$(BIN)/python bench/ocr_bench.py
 	$(BIN)/python bench/capture_bench.py
+	$(BIN)/python bench/watermark_bench.py
+	$(BIN)/python bench/web_load_bench.py
 
 system-packages:
 	@bash scripts/install-system-packages.sh

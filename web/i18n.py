@@ -3,7 +3,7 @@
 import datetime
 
 from flask import Flask, request, session
-from flask_babel import Babel, format_datetime
+from flask_babel import Babel, format_datetime, lazy_gettext
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh_CN"
@@ -33,9 +33,26 @@ def local_time(moment: str | datetime.datetime, style: str = "yyyy-MM-dd HH:mm:s
     return format_datetime(moment, style)
 
 
+STATE_LABELS = {
+    "intake": lazy_gettext("In intake"),  # an item being described, or a document waiting in the queue
+    "archived": lazy_gettext("Archived"),
+    "destroyed": lazy_gettext("Destroyed"),
+    "filed": lazy_gettext("Filed to an item"),
+    "new-item": lazy_gettext("Made a new item"),
+    "merged": lazy_gettext("Merged into another document"),
+}
+
+
+def state_label(state) -> str:
+    """An item's or an intake document's state in the person's language."""
+    value = getattr(state, "value", state)
+    return str(STATE_LABELS.get(value, value))
+
+
 def init_languages(app: Flask, timezone: str) -> None:
     app.config.update(BABEL_DEFAULT_LOCALE=DEFAULT_LANGUAGE, BABEL_DEFAULT_TIMEZONE=timezone,
                       BABEL_TRANSLATION_DIRECTORIES="translations")
     babel.init_app(app, locale_selector=current_language)
-    app.jinja_env.globals.update(languages=LANGUAGES, current_language=current_language, local_time=local_time)
+    app.jinja_env.globals.update(languages=LANGUAGES, current_language=current_language, local_time=local_time,
+                                 state_label=state_label)
     app.jinja_env.filters["local_time"] = local_time

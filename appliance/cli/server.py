@@ -67,7 +67,7 @@ def _services(config: Config) -> dict[str, tuple[list[str], dict | None]]:
     # Threads: the scanners page's live stream holds one for up to 25 s at a time.
     web = [sys.executable, "-m", "gunicorn", "--bind", config.web.bind, "--workers", str(config.web.workers),
            "--worker-class", "gthread", "--threads", str(config.web.threads), "--timeout", str(config.web.timeout),
-           "--keep-alive", "5", "--access-logfile", "-", "web:create_app()"]
+           "--keep-alive", "5", "--graceful-timeout", "10", "--access-logfile", "-", "web:create_app()"]
     agent_environment = dict(os.environ)
     if config.agent.appliance_url == AgentConfig.appliance_url:  # not set: the agent posts to this box's web
         agent_environment["DANGAN_AGENT_APPLIANCE_URL"] = f"http://{_local_address(config.web.bind)}"

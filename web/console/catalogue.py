@@ -39,7 +39,13 @@ def fonds_items(code: str):
                         order=order)
     return render_template("console/fonds.html", fonds=view.fonds, page=view.page, filter=item_filter,
                            departments=view.departments, retentions=RETENTION_PERIODS, order=order,
-                           tree=_cached_tree(view.fonds.code, g.principal.scope))
+                           tree=_cached_tree(view.fonds.code, g.principal.scope), active_path=_active_path(item_filter))
+
+
+def _active_path(item_filter: ItemFilter) -> dict:
+    """The tree node the filter shows, as its path: the one marked current."""
+    values = {"year": item_filter.year, "retention": item_filter.retention, "department": item_filter.department}
+    return {level: value for level, value in values.items() if value is not None}
 
 
 TREE_SECONDS = 60  # counting a million items takes half a second; a minute-old count in the tree is good enough
