@@ -50,15 +50,21 @@ def _active_path(item_filter: ItemFilter) -> dict:
 
 TREE_SECONDS = 60  # counting a million items takes half a second; a minute-old count in the tree is good enough
 _trees: dict = {}
-_building = threading.Lock()  # one build at a time: when the minute is up, the others wait for it, not redo it
+_building = threading.Lock()
 
 
 def _cached_tree(fonds_code: str, scope):
+    """The tree from the cache; when it is over a minute old, one request rebuilds it while the others go on
+    with the old one (a rebuild at a million items takes 0.5 s: nobody else should wait for it)."""
     key = (fonds_code, scope)
     cached = _trees.get(key)
     if cached is not None and time.monotonic() - cached[0] < TREE_SECONDS:
         return cached[1]
-    with _building:
+    if cached is not None and not _building.acquire(blocking=False):
+        return cached[1]  # someone is rebuilding it
+    if cached is None:
+        _building.acquire()
+    try:
         cached = _trees.get(key)
         if cached is not None and time.monotonic() - cached[0] < TREE_SECONDS:
             return cached[1]
@@ -67,6 +73,10 @@ def _cached_tree(fonds_code: str, scope):
             _trees.clear()
         _trees[key] = (time.monotonic(), tree)
         return tree
+    finally:
+        _building.release()
+
+
 def _year() -> int | None:
     text = request.args.get("year", "").strip()
     if not text:
