@@ -43,7 +43,15 @@ from bench.catalogue_data import (
     write_catalogue_csv,
     write_catalogue_xlsx,
 )
-from bench.measures import Figure, Stopwatch, format_table, latency_figures, maybe_profiled, timed_calls
+from bench.measures import (
+    Figure,
+    Stopwatch,
+    format_table,
+    latency_figures,
+    maybe_profiled,
+    progress,
+    timed_calls,
+)
 from bench.results_file import source_state, write_results
 
 DATABASES = ("sqlite", "postgresql")
@@ -86,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_arguments(argv)
     started = time.perf_counter()
     options.source = source_state(REPO_ROOT)
-    _progress(f"appliance code: {options.source['commit'][:12]}"
+    progress(f"appliance code: {options.source['commit'][:12]}"
               + (f" with uncommitted changes to {', '.join(options.source['changed'])}"
                  if options.source["changed"] else ""))
     work = options.out or Path(tempfile.mkdtemp(prefix="dangan-bench-"))
@@ -119,16 +127,16 @@ def prepare_files(work: Path, options: argparse.Namespace) -> BenchFiles:
     files = BenchFiles(work, options)
     with Stopwatch() as watch:
         write_catalogue_csv(files.csv, files.csv_shape)
-    _progress(f"wrote {files.csv.name}: {options.items:,} rows, {_megabytes(files.csv)} in {watch.seconds:.1f} s")
+    progress(f"wrote {files.csv.name}: {options.items:,} rows, {_megabytes(files.csv)} in {watch.seconds:.1f} s")
     with Stopwatch() as watch:
         write_catalogue_xlsx(files.xlsx, files.xlsx_shape)
-    _progress(f"wrote {files.xlsx.name}: {options.xlsx_items:,} rows, {_megabytes(files.xlsx)} "
+    progress(f"wrote {files.xlsx.name}: {options.xlsx_items:,} rows, {_megabytes(files.xlsx)} "
               f"in {watch.seconds:.1f} s")
     return files
 
 
 def run_database(database: str, work: Path, files: BenchFiles, options: argparse.Namespace) -> list[Figure]:
-    _progress(f"=== {database}")
+    progress(f"=== {database}")
     home = work / f"{database}-home"
     shutil.rmtree(home, ignore_errors=True)
     with database_url(database) as url:
@@ -185,7 +193,7 @@ def measure_import(appliance: Appliance, path: Path, shape: CatalogueShape, labe
     if report.items != shape.items:
         raise RuntimeError(f"{label} imported {report.items} items, expected {shape.items}")
     rate = shape.items / watch.seconds
-    _progress(f"{label}: {shape.items:,} items in {watch.seconds:.1f} s = {rate:,.0f} items/s")
+    progress(f"{label}: {shape.items:,} items in {watch.seconds:.1f} s = {rate:,.0f} items/s")
     note = f"{shape.items:,} rows, {watch.seconds:.1f} s"
     return Figure(f"{label} rate", rate, "items/s", target, at_least=True, note=note)
 
@@ -198,15 +206,15 @@ def measure_audit(appliance: Appliance, shape: CatalogueShape, options, profile_
     with maybe_profiled(profile_path and profile_path.with_suffix(".append.prof")), Stopwatch() as append:
         append_audit_events(appliance.uow_factory, codes, sample)
     rate = sample / append.seconds
-    _progress(f"audit append (record): {sample:,} events in {append.seconds:.1f} s = {rate:,.0f} events/s")
+    progress(f"audit append (record): {sample:,} events in {append.seconds:.1f} s = {rate:,.0f} events/s")
     with Stopwatch() as fill:
         fill_audit_chain(appliance.engine, codes, options.audit_events - sample)
-    _progress(f"audit fill (bulk, bench only): {options.audit_events - sample:,} events in {fill.seconds:.1f} s")
+    progress(f"audit fill (bulk, bench only): {options.audit_events - sample:,} events in {fill.seconds:.1f} s")
     with maybe_profiled(profile_path and profile_path.with_suffix(".verify.prof")), Stopwatch() as verify:
         report = verify_audit_chain(appliance.uow_factory)
     if not report.ok or report.events_checked < options.audit_events:
         raise RuntimeError(f"audit chain did not verify: {report}")
-    _progress(f"audit verify: {report.events_checked:,} events in {verify.seconds:.1f} s")
+    progress(f"audit verify: {report.events_checked:,} events in {verify.seconds:.1f} s")
     return [
         Figure("audit append rate (record, one unit of work)", rate, "events/s",
                note=f"{sample:,} events, commit every {AUDIT_COMMIT_EVERY:,}, {append.seconds:.1f} s"),
@@ -232,7 +240,7 @@ def measure_lookups(appliance: Appliance, shape: CatalogueShape, count: int) -> 
     repository_codes = [shape.random_code(chooser).format() for _ in range(count)]
     with appliance.uow_factory(read_only=True) as uow:
         repository = timed_calls(lambda code: _found(uow.catalogue.get_item(code), code), repository_codes)
-    _progress(f"look-ups: {count:,} show_item and {count:,} get_item")
+    progress(f"look-ups: {count:,} show_item and {count:,} get_item")
     return (latency_figures(f"show_item ({count:,} codes)", service, 2, "p95")
             + latency_figures(f"repository get_item ({count:,} codes)", repository, 2, "p95"))
 
@@ -252,7 +260,7 @@ def measure_pages(appliance: Appliance, shape: CatalogueShape, count: int) -> li
     deep_starts = [(year, retention, shape.random_code_in(year, retention, chooser).format())
                    for year, retention in pairs]
     deep = timed_calls(lambda start: _page(appliance, shape.fonds, start[:2], start[2]), deep_starts)
-    _progress(f"pages: {count:,} first pages and {count:,} deep pages")
+    progress(f"pages: {count:,} first pages and {count:,} deep pages")
     return (latency_figures(f"list_items first page ({count} pairs)", first, 20, "p95", (0.50, 0.95))
             + latency_figures(f"list_items deep page ({count} pairs)", deep, 20, "p95", (0.50, 0.95)))
 
@@ -283,8 +291,6 @@ def _megabytes(path: Path) -> str:
     return f"{path.stat().st_size / 1e6:,.0f} MB"
 
 
-def _progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import contextlib
 import cProfile
 import io
 import math
+import os
 import pstats
 import time
 from dataclasses import asdict, dataclass
@@ -110,3 +111,14 @@ def _number(value: float) -> str:
     if value >= 10:
         return f"{value:.1f}"
     return f"{value:.2f}"
+
+
+def progress(message: str) -> None:
+    """A timestamped line on stdout while a long benchmark runs."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def load_note() -> str:
+    """The load average when a run ends: other work on a shared machine slows what is measured."""
+    one, five, fifteen = os.getloadavg()
+    return f"\nload average at the end: {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"

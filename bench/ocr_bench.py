@@ -28,7 +28,6 @@ import os
 import random
 import subprocess
 import tempfile
-import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from appliance.adapters.ocr import (
@@ -40,7 +39,7 @@ from appliance.adapters.ocr import (
     recognise_page,
 )
 from appliance.adapters.sample_batch import render_text_page
-from bench.measures import Figure, Stopwatch
+from bench.measures import Figure, Stopwatch, load_note, progress
 from bench.results_file import RESULTS_DIR, machine, source_state
 from tests.support.text_similarity import character_error_rate
 
@@ -87,12 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         print("OCR is not available: " + "; ".join(problems), file=sys.stderr)
         return 2
     pages = sample_pages(options.pages)
-    _progress(f"{len(pages)} pages rendered at {RESOLUTION} dpi; {generator_version(languages)}")
+    progress(f"{len(pages)} pages rendered at {RESOLUTION} dpi; {generator_version(languages)}")
     with tempfile.TemporaryDirectory(prefix="dangan-ocr-bench-") as directory:
         paths = write_pages(pages, Path(directory))
         figures = single_figures(pages, paths, languages)
         figures += parallel_figures(pages, paths, languages, options)
-    report = format_report(figures) + _load_note()
+    report = format_report(figures) + load_note()
     print("\n" + report)
     if not options.no_results:
         print(f"results written to {write_results(figures, report, options, languages)}")
@@ -139,7 +138,7 @@ def single_figures(pages: list[SamplePage], paths: list[Path], languages: str) -
     with Stopwatch() as ours:
         results = [recognise_page(page.png, languages=languages) for page in pages]
     count = len(pages)
-    _progress(f"one at a time: CLI {cli.seconds / count:.2f} s/page, ours {ours.seconds / count:.2f} s/page")
+    progress(f"one at a time: CLI {cli.seconds / count:.2f} s/page, ours {ours.seconds / count:.2f} s/page")
     pairs = [(page.reference, result.text) for page, result in zip(pages, results, strict=True)]
     normalised = [character_error_rate(reference, text) for reference, text in pairs]
     raw = [character_error_rate(reference, text, normalise=False) for reference, text in pairs]
@@ -163,7 +162,7 @@ def parallel_figures(pages: list[SamplePage], paths: list[Path], languages: str,
             order = ("cli", "ours") if round_number % 2 == 0 else ("ours", "cli")
             for contender in order:
                 wall, cpu = timed_round(contender, pool, pages, paths, languages, options.workers)
-                _progress(f"round {round_number + 1} {contender}: {len(pages)} pages in {wall:.1f} s "
+                progress(f"round {round_number + 1} {contender}: {len(pages)} pages in {wall:.1f} s "
                           f"({cpu:.1f} CPU s)")
                 spent[contender][0] += wall
                 spent[contender][1] += cpu
@@ -240,14 +239,8 @@ def write_results(figures: list[Figure], report: str, options, languages: str) -
     return path
 
 
-def _load_note() -> str:
-    # Other work on a shared machine slows both contenders alike (they alternate), but not the s/page figures.
-    one, five, fifteen = os.getloadavg()
-    return f"\nload average at the end: {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
-def _progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 if __name__ == "__main__":

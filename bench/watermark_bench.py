@@ -33,7 +33,7 @@ from PIL import Image, ImageDraw
 from appliance.adapters.sample_batch import degrade, render_text_page
 from appliance.adapters.watermark import display_rendition, overlay_cache_info, stamp, watermarked_pdf
 from appliance.domain.watermark import Watermark
-from bench.measures import Figure, Stopwatch, latency_figures, maybe_profiled
+from bench.measures import Figure, Stopwatch, latency_figures, load_note, maybe_profiled, progress
 from bench.results_file import RESULTS_DIR, machine, source_state
 
 SEED = 4
@@ -63,12 +63,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     options = parse_arguments(argv)
     sources = source_pages(options.pages)
-    _progress(f"{len(sources)} pages of 2480x3508 rendered; load average {os.getloadavg()[0]:.2f}")
+    progress(f"{len(sources)} pages of 2480x3508 rendered; load average {os.getloadavg()[0]:.2f}")
     renditions, figures = rendition_figures(sources)
     with maybe_profiled(options.profile):
         figures += stamp_figures(renditions, options.views)
     figures += pdf_figures([rendition for _, rendition in renditions])
-    report = format_report(figures) + _load_note()
+    report = format_report(figures) + load_note()
     print("\n" + report)
     if not options.no_results:
         print(f"results written to {write_results(figures, report, options)}")
@@ -148,7 +148,7 @@ def stamp_figures(renditions: list[tuple[str, bytes]], count: int) -> list[Figur
         by_kind.setdefault("colour" if kind.startswith("colour") else "greyscale", []).append(elapsed)
         if overlay_cache_info().misses > misses_before:
             misses.append(elapsed)
-    _progress(f"{count} stamps, {len(misses)} overlay cache misses")
+    progress(f"{count} stamps, {len(misses)} overlay cache misses")
     figures = latency_figures("stamp", samples, STAMP_TARGET_MS, judged="p50")
     figures += [Figure(f"stamp p50, {kind} pages", statistics.median(values), "ms") for kind, values in by_kind.items()]
     if misses:
@@ -188,13 +188,8 @@ def write_results(figures: list[Figure], report: str, options) -> Path:
     return path
 
 
-def _load_note() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"\nload average at the end: {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
-def _progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 if __name__ == "__main__":

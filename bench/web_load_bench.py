@@ -34,7 +34,7 @@ from collections import Counter
 
 from bench import web_load_client as client
 from bench import web_load_home as home
-from bench.measures import Figure, format_table, percentile
+from bench.measures import Figure, format_table, percentile, progress
 from bench.results_file import RESULTS_DIR, machine, source_state
 
 # scenario: (URL kinds, judged percentile, target ms)
@@ -99,7 +99,7 @@ def measure(server: "home.Server", built: "home.BuiltHome", options) -> list[Fig
     figures = cold_view_figures(server.base_url, cookie, cold_codes)
     started = time.perf_counter()
     client.warm_renditions(server.base_url, cookie, built.image_codes)
-    _progress(f"{len(built.image_codes)} page images viewed once (renditions made if missing) "
+    progress(f"{len(built.image_codes)} page images viewed once (renditions made if missing) "
               f"in {time.perf_counter() - started:.0f} s")
     headers = {"Cookie": cookie, "User-Agent": client.USER_AGENT}
     api_headers = {"Authorization": f"Bearer {token}", "User-Agent": client.USER_AGENT}
@@ -108,14 +108,14 @@ def measure(server: "home.Server", built: "home.BuiltHome", options) -> list[Fig
         load = client.run_load(options.client, server.base_url, urls,
                                api_headers if scenario.startswith("API") else headers, options)
         figures += scenario_figures(scenario, load, judged, target)
-        _progress(f"{scenario}: {len(load.samples):,} responses, {load.rate:,.1f}/s")
+        progress(f"{scenario}: {len(load.samples):,} responses, {load.rate:,.1f}/s")
     return figures
 
 
 def cold_view_figures(base_url: str, cookie: str, codes: list[str]) -> list[Figure]:
     """First views, one at a time on an otherwise idle server: each makes and stores a display rendition."""
     samples = client.timed_sequential(base_url, cookie, [client.page_image_path(code) for code in codes])
-    _progress(f"{len(samples)} first views (cold), one at a time")
+    progress(f"{len(samples)} first views (cold), one at a time")
     note = f"{len(samples)} items, one request at a time, no other load"
     return [Figure("page image first view (cold) p50", statistics.median(samples), "ms", note=note),
             Figure("page image first view (cold) max", max(samples), "ms")]
@@ -186,8 +186,6 @@ def source() -> dict:
     return {**state, "changed": state["changed"] + [line[3:] for line in changed if line]}
 
 
-def _progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 if __name__ == "__main__":

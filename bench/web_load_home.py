@@ -25,7 +25,7 @@ from PIL import ImageDraw
 from appliance.adapters.sample_batch import degrade, render_text_page
 from appliance.adapters.tables import read_rows
 from appliance.bootstrap import build_appliance
-from appliance.cli.server import _services
+from appliance.cli.server import service_commands
 from appliance.config import load_config
 from appliance.domain.access import AccessScope
 from appliance.domain.actors import Actor
@@ -37,6 +37,7 @@ from appliance.services.catalogue_import import import_catalogue
 from appliance.services.items import add_item
 from bench.catalogue_bench import CSV_FONDS, FIRST_YEAR, YEARS, register_fonds
 from bench.catalogue_data import CatalogueShape, write_catalogue_csv
+from bench.measures import progress
 
 ACTOR = Actor("bench", "local")
 USERNAME = "load.reader"
@@ -77,7 +78,7 @@ def prepare(work: Path, items: int, image_items: int) -> BuiltHome:
     if marker.exists():
         built = json.loads(marker.read_text())
         if built["items"] == items and len(built["image_codes"]) >= image_items:
-            _progress(f"reusing the home in {work} ({items:,} items, {len(built['image_codes'])} with a page)")
+            progress(f"reusing the home in {work} ({items:,} items, {len(built['image_codes'])} with a page)")
             return BuiltHome(shape, built["image_codes"][:image_items])
     shutil.rmtree(work / "home", ignore_errors=True)
     marker.unlink(missing_ok=True)
@@ -103,7 +104,7 @@ def build_catalogue(settings: dict[str, str], work: Path, shape: CatalogueShape)
     csv_path.unlink()
     if report.items != shape.items:
         raise RuntimeError(f"the import filed {report.items} items, expected {shape.items}")
-    _progress(f"catalogue of {shape.items:,} items built in {time.perf_counter() - started:.0f} s")
+    progress(f"catalogue of {shape.items:,} items built in {time.perf_counter() - started:.0f} s")
 
 
 def add_reader(settings: dict[str, str]) -> None:
@@ -135,7 +136,7 @@ def add_image_items(settings: dict[str, str], count: int, label: str) -> list[st
             fields = ItemFields(title=f"数字化验收样张 {label} {number}", date="20200601", responsible="办公室")
             item = add_item(appliance.uow_factory, appliance.blob_store, ACTOR, IMAGE_CLASS, fields, [page])
             codes.append(item.archival_code)
-    _progress(f"{count} items with a 300-dpi page added ({label}) in {time.perf_counter() - started:.0f} s")
+    progress(f"{count} items with a 300-dpi page added ({label}) in {time.perf_counter() - started:.0f} s")
     return codes
 
 
@@ -161,13 +162,13 @@ def _appliance(settings: dict[str, str]):
 def running_server(work: Path):
     """gunicorn started with `dangan run`'s own command for the web, on a free loopback port; stopped after."""
     settings = environment(work)
-    command, _ = _services(load_config(settings))["web"]
+    command, _ = service_commands(load_config(settings))["web"]
     base_url = f"http://{settings['DANGAN_WEB_BIND']}"
     with open(work / "gunicorn-access.log", "w") as access, open(work / "gunicorn.log", "w") as errors:
         process = subprocess.Popen(command, env=settings, stdout=access, stderr=errors, cwd=Path(__file__).parents[1])
         try:
             _wait_until_up(base_url, process)
-            _progress(f"gunicorn up at {base_url}: {' '.join(command[3:-1])}")
+            progress(f"gunicorn up at {base_url}: {' '.join(command[3:-1])}")
             yield Server(base_url, settings)
         finally:
             process.terminate()
@@ -193,5 +194,3 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)

@@ -51,7 +51,7 @@ def run_command(context: CliContext) -> int:
     prepare_secrets(config)
     context.appliance.close()
     children = {name: subprocess.Popen(command, env=environment)
-                for name, (command, environment) in _services(config).items()}
+                for name, (command, environment) in service_commands(config).items()}
     click.echo(f"serving on http://{config.web.bind}/ (web, agent, worker)", err=True)
     stop = threading.Event()
     with stop_on_signals(stop):
@@ -63,7 +63,8 @@ def run_command(context: CliContext) -> int:
     return 0
 
 
-def _services(config: Config) -> dict[str, tuple[list[str], dict | None]]:
+def service_commands(config: Config) -> dict[str, tuple[list[str], dict | None]]:
+    """The command and environment of each service `dangan run` supervises (the benchmarks start the same)."""
     # Threads: the scanners page's live stream holds one for up to 25 s at a time.
     web = [sys.executable, "-m", "gunicorn", "--bind", config.web.bind, "--workers", str(config.web.workers),
            "--worker-class", "gthread", "--threads", str(config.web.threads), "--timeout", str(config.web.timeout),
