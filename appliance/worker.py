@@ -45,7 +45,11 @@ class Worker:
         try:
             while not stop.is_set():
                 busy = self._start_ocr() | self._run_access_copies()
-                self._collect(timeout=0.2 if busy else self.poll_seconds)
+                timeout = 0.2 if busy else self.poll_seconds
+                if self._in_flight:
+                    self._collect(timeout)
+                else:
+                    stop.wait(timeout)  # idle: sleep, not spin on the queue (it burnt a core, measured)
             self._collect(timeout=None)
         finally:
             self._pool.shutdown(cancel_futures=True)

@@ -81,3 +81,34 @@ def test_a_page_that_cannot_be_read_is_retried_later_and_the_other_pages_go_on(a
                                      {"key": f"{OCR_PAGE}:{lost.pages[0].sha256}"}).one()
     assert job_counts(appliance.uow_factory)[OCR_PAGE] == {"done": 1, "queued": 1}
     assert (failed.attempts, failed.state) == (1, "queued") and "cannot be read" in failed.last_error
+
+
+def test_an_idle_worker_sleeps_between_looks_at_the_queue(appliance):
+    looks = []
+    counting = _CountingFactory(appliance.uow_factory, looks)
+    worker = Worker(appliance, processes=1, poll_seconds=0.25)
+    worker.appliance = _WithFactory(appliance, counting)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    time.sleep(1.0)
+    stop.set()
+    thread.join()
+    assert 2 <= len(looks) <= 20  # about 2 queue reads per poll (OCR, access copies), 4 polls: not thousands
+
+
+class _CountingFactory:
+    def __init__(self, factory, calls: list):
+        self.factory, self.calls = factory, calls
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append(args)
+        return self.factory(*args, **kwargs)
+
+
+class _WithFactory:
+    def __init__(self, appliance, factory):
+        self._appliance, self.uow_factory = appliance, factory
+
+    def __getattr__(self, name):
+        return getattr(self._appliance, name)
