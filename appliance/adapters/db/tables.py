@@ -396,3 +396,46 @@ class ApiTokenRow(Base):
     expires_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_used_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WorkflowRequestRow(Base):
+    """A request that passes a chain of approvals; `version` makes two deciders at once end in one transition."""
+
+    __tablename__ = "workflow_requests"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'approved', 'rejected', 'withdrawn')", name="state"),
+        Index("ix_workflow_requests_state", "state", "kind", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(12))
+    tier: Mapped[int] = mapped_column(Integer, default=0)
+    chain: Mapped[str] = mapped_column(Text)  # JSON: the tiers fixed when the request was made
+    requester: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class WorkflowRequestItemRow(Base):
+    __tablename__ = "workflow_request_items"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("workflow_requests.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+
+
+class WorkflowStepRow(Base):
+    """Each decision on a request, in order: who, which tier, what, why."""
+
+    __tablename__ = "workflow_steps"
+    __table_args__ = (Index("ix_workflow_steps_request", "request_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("workflow_requests.id"))
+    tier: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(10))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

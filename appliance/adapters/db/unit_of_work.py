@@ -11,6 +11,7 @@ from appliance.adapters.db.engine import READ_ONLY
 from appliance.adapters.db.intake_repository import IntakeRepository
 from appliance.adapters.db.job_repository import JobRepository
 from appliance.adapters.db.session_repository import SessionRepository
+from appliance.adapters.db.workflow_repository import WorkflowRepository
 
 
 class SqlAlchemyUnitOfWork:
@@ -29,6 +30,7 @@ class SqlAlchemyUnitOfWork:
         self.jobs = JobRepository(self.session)
         self.accounts = AccountRepository(self.session)
         self.sessions = SessionRepository(self.session)
+        self.workflows = WorkflowRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -1,0 +1,74 @@
+"""Workflow requests: their chain, items and decisions; a transition applies only to the version it was decided on."""
+
+import datetime
+import json
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from appliance.adapters.db.tables import (
+    ItemRow,
+    WorkflowRequestItemRow,
+    WorkflowRequestRow,
+    WorkflowStepRow,
+    as_utc,
+)
+from appliance.domain.permissions import Action
+from appliance.domain.workflow import ApprovalTier, RequestKind, RequestSnapshot, RequestState
+
+
+class WorkflowRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, kind: RequestKind, chain: tuple[ApprovalTier, ...], requester: str, reason: str,
+            item_ids: list[int], now: datetime.datetime) -> int:
+        row = WorkflowRequestRow(kind=kind.value, state=RequestState.PENDING.value, tier=0, requester=requester,
+                                 chain=json.dumps([[tier.name, tier.action.value] for tier in chain]),
+                                 reason=reason, version=0, created_at=now, updated_at=now)
+        self.session.add(row)
+        self.session.flush()
+        self.session.add_all(WorkflowRequestItemRow(request_id=row.id, item_id=item_id) for item_id in item_ids)
+        self.session.flush()
+        return row.id
+
+    def get(self, request_id: int) -> RequestSnapshot | None:
+        row = self.session.get(WorkflowRequestRow, request_id, populate_existing=True)
+        if row is None:
+            return None
+        deciders = self.session.scalars(
+            select(WorkflowStepRow.actor).where(WorkflowStepRow.request_id == request_id,
+                                                WorkflowStepRow.decision == "approve")
+            .order_by(WorkflowStepRow.id))
+        chain = tuple(ApprovalTier(name, Action(action)) for name, action in json.loads(row.chain))
+        return RequestSnapshot(row.id, RequestKind(row.kind), RequestState(row.state), row.tier, chain,
+                               row.requester, tuple(deciders), row.version)
+
+    def item_codes(self, request_id: int) -> list[str]:
+        query = (select(ItemRow.archival_code)
+                 .join(WorkflowRequestItemRow, WorkflowRequestItemRow.item_id == ItemRow.id)
+                 .where(WorkflowRequestItemRow.request_id == request_id).order_by(ItemRow.archival_code))
+        return list(self.session.scalars(query))
+
+    def transition(self, request_id: int, expected_version: int, state: RequestState, tier: int,
+                   now: datetime.datetime) -> bool:
+        """Move the request on if nobody moved it since `expected_version`; False when somebody did."""
+        result = self.session.execute(
+            update(WorkflowRequestRow)
+            .where(WorkflowRequestRow.id == request_id, WorkflowRequestRow.version == expected_version)
+            .values(state=state.value, tier=tier, version=expected_version + 1, updated_at=now))
+        return result.rowcount == 1
+
+    def add_step(self, request_id: int, tier: int, decision: str, actor: str, reason: str,
+                 now: datetime.datetime) -> None:
+        self.session.add(WorkflowStepRow(request_id=request_id, tier=tier, decision=decision, actor=actor,
+                                         reason=reason, decided_at=now))
+        self.session.flush()
+
+    def steps(self, request_id: int) -> list[tuple[int, str, str, str, datetime.datetime]]:
+        """(tier, decision, actor, reason, when) of every decision, oldest first."""
+        query = (select(WorkflowStepRow.tier, WorkflowStepRow.decision, WorkflowStepRow.actor, WorkflowStepRow.reason,
+                        WorkflowStepRow.decided_at)
+                 .where(WorkflowStepRow.request_id == request_id).order_by(WorkflowStepRow.id))
+        return [(tier, decision, actor, reason, as_utc(when)) for tier, decision, actor, reason, when
+                in self.session.execute(query)]

@@ -1,0 +1,140 @@
+"""The workflow core: requests that pass a chain of approvals, their states and transitions as data.
+
+Archiving, corrections, borrowing and destruction are all requests: someone asks, approvers decide tier by tier,
+any approver may reject with a reason, the requester may withdraw while it is pending. Which tiers a request needs
+depends on its kind and the highest access label among its items. Each tier is decided by a different person, and
+never by the requester: 四眼原则, the four-eyes rule.
+"""
+
+import enum
+from dataclasses import dataclass
+
+from appliance.domain.catalogue import AccessLabel
+from appliance.domain.errors import ConflictError, ForbiddenError, InvalidInputError
+from appliance.domain.permissions import Action
+
+MAX_REASON = 1000
+
+
+class RequestKind(enum.StrEnum):
+    ARCHIVING = "archiving"
+    CORRECTION = "correction"
+    BORROWING = "borrowing"
+    DESTRUCTION = "destruction"
+
+
+class RequestState(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Decision(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+
+
+# (state, decision) -> the state after it; approving a tier that is not the last keeps the request pending.
+TRANSITIONS: dict[tuple[RequestState, Decision], RequestState] = {
+    (RequestState.PENDING, Decision.APPROVE): RequestState.APPROVED,
+    (RequestState.PENDING, Decision.REJECT): RequestState.REJECTED,
+    (RequestState.PENDING, Decision.WITHDRAW): RequestState.WITHDRAWN,
+}
+
+APPROVING_ACTION = {
+    RequestKind.ARCHIVING: Action.ARCHIVE_APPROVE,
+    RequestKind.CORRECTION: Action.CORRECTION_APPROVE,
+    RequestKind.BORROWING: Action.BORROW_APPROVE,
+    RequestKind.DESTRUCTION: Action.DESTRUCTION_APPROVE,
+}
+
+
+@dataclass(frozen=True)
+class ApprovalTier:
+    name: str  # archivist, department head, leadership: who is expected at this step
+    action: Action  # what the deciding person's roles must allow
+
+
+@dataclass(frozen=True)
+class ChainPolicy:
+    """How many tiers a request of a kind needs, by the highest access label among its items."""
+
+    tiers_by_label: dict[AccessLabel, tuple[str, ...]]
+
+    def chain(self, kind: RequestKind, label: AccessLabel) -> tuple[ApprovalTier, ...]:
+        return tuple(ApprovalTier(name, APPROVING_ACTION[kind]) for name in self.tiers_by_label[label])
+
+
+DEFAULT_CHAIN_POLICY = ChainPolicy({
+    AccessLabel.PUBLIC: ("department head",),
+    AccessLabel.INTERNAL: ("department head",),
+    AccessLabel.RESTRICTED: ("department head", "leadership"),
+})
+
+
+@dataclass(frozen=True)
+class RequestSnapshot:
+    """What a decision needs to know of a request."""
+
+    id: int
+    kind: RequestKind
+    state: RequestState
+    tier: int  # the index of the tier to decide next
+    chain: tuple[ApprovalTier, ...]
+    requester: str
+    deciders: tuple[str, ...]  # who decided the tiers so far, in order
+    version: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: RequestState
+    tier: int
+    final: bool  # the request reached an end state
+
+
+def decide(request: RequestSnapshot, decision: Decision, who: str, actions: frozenset[Action],
+           reason: str = "") -> Outcome:
+    """The request after `who` makes `decision`.
+
+    Raises ConflictError (an invalid transition: the message says the request's state), ForbiddenError (not this
+    person's to decide) or InvalidInputError (a rejection without a reason).
+    """
+    after = TRANSITIONS.get((request.state, decision))
+    if after is None:
+        raise ConflictError(f"request {request.id} is {request.state.value}: it can no longer be {_past(decision)}")
+    if decision is Decision.WITHDRAW:
+        if who != request.requester:
+            raise ForbiddenError(f"only {request.requester}, who asked, may withdraw request {request.id}")
+        return Outcome(after, request.tier, True)
+    tier = request.chain[request.tier]
+    _check_decider(request, tier, who, actions)
+    if decision is Decision.REJECT:
+        if not reason.strip():
+            raise InvalidInputError("a rejection needs a reason the requester can act on")
+        return Outcome(after, request.tier, True)
+    if request.tier + 1 < len(request.chain):
+        return Outcome(RequestState.PENDING, request.tier + 1, False)
+    return Outcome(after, request.tier + 1, True)
+
+
+def check_reason(text: str) -> str:
+    reason = text.strip()
+    if len(reason) > MAX_REASON:
+        raise InvalidInputError(f"a reason is at most {MAX_REASON} characters")
+    return reason
+
+
+def _check_decider(request: RequestSnapshot, tier: ApprovalTier, who: str, actions: frozenset[Action]) -> None:
+    if tier.action not in actions:
+        raise ForbiddenError(f"{who} may not {tier.action.value}: request {request.id} waits for {tier.name}")
+    if who == request.requester:
+        raise ForbiddenError(f"{who} asked for request {request.id} and may not decide it")
+    if who in request.deciders:
+        raise ForbiddenError(f"{who} decided an earlier tier of request {request.id}; {tier.name} is someone else")
+
+
+def _past(decision: Decision) -> str:
+    return {Decision.APPROVE: "approved", Decision.REJECT: "rejected", Decision.WITHDRAW: "withdrawn"}[decision]

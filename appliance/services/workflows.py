@@ -1,0 +1,117 @@
+"""Requests and decisions: open a request on items, decide it tier by tier, withdraw it; every step audited.
+
+Two approvers acting at once end in exactly one transition: a decision applies only to the version of the request
+it was made on, and the other is told what happened meanwhile.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from appliance.domain.access import AccessScope
+from appliance.domain.catalogue import AccessLabel
+from appliance.domain.codes import parse_archival_code
+from appliance.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from appliance.domain.permissions import Action
+from appliance.domain.sessions import Principal
+from appliance.domain.workflow import (
+    DEFAULT_CHAIN_POLICY,
+    ChainPolicy,
+    Decision,
+    RequestKind,
+    RequestSnapshot,
+    check_reason,
+    decide,
+)
+from appliance.services.audit import record
+
+REQUESTING_ACTION = {
+    RequestKind.ARCHIVING: Action.ARCHIVE_REQUEST,
+    RequestKind.CORRECTION: Action.CORRECTION_REQUEST,
+    RequestKind.BORROWING: Action.BORROW_REQUEST,
+    RequestKind.DESTRUCTION: Action.APPRAISAL_DECIDE,
+}
+LABEL_RANK = (AccessLabel.PUBLIC, AccessLabel.INTERNAL, AccessLabel.RESTRICTED)
+MAX_ITEMS = 10_000
+
+
+@dataclass(frozen=True)
+class RequestView:
+    request: RequestSnapshot
+    items: list[str]
+    steps: list[tuple[int, str, str, str, datetime.datetime]]
+
+
+def open_request(uow_factory, principal: Principal, kind: RequestKind, codes: list[str], reason: str,
+                 now: datetime.datetime, policy: ChainPolicy = DEFAULT_CHAIN_POLICY) -> RequestView:
+    """Ask for something on items; the chain of approvals follows the highest access label among them.
+
+    Raises ForbiddenError (the principal may not ask), NotFoundError (an item unknown or outside the scope) or
+    InvalidInputError (no items, too many, a malformed code, a reason too long).
+    """
+    principal.require(REQUESTING_ACTION[kind])
+    wanted = _codes(codes)
+    reason = check_reason(reason)
+    with uow_factory() as uow:
+        items = [_visible_item(uow, code, principal.scope) for code in wanted]
+        label = max((item.fields.access_label for item in items), key=LABEL_RANK.index)
+        chain = policy.chain(kind, label)
+        request_id = uow.workflows.add(kind, chain, principal.username, reason, [item.id for item in items], now)
+        record(uow, principal.actor, "request.open", "request", str(request_id),
+               {"kind": kind.value, "items": wanted, "chain": [tier.name for tier in chain], "reason": reason})
+        uow.commit()
+    return show_request(uow_factory, request_id)
+
+
+def decide_request(uow_factory, principal: Principal, request_id: int, decision: Decision, reason: str,
+                   now: datetime.datetime) -> RequestView:
+    """Approve a tier, reject with a reason, or withdraw one's own request.
+
+    Raises NotFoundError, ConflictError (not pending any more, or decided by someone else a moment ago: the
+    message says its state), ForbiddenError (not this person's to decide) or InvalidInputError.
+    """
+    reason = check_reason(reason)
+    with uow_factory() as uow:
+        request = uow.workflows.get(request_id)
+        if request is None:
+            raise NotFoundError(f"no request {request_id}")
+        outcome = decide(request, decision, principal.username, principal.actions, reason)
+        if not uow.workflows.transition(request_id, request.version, outcome.state, outcome.tier, now):
+            uow.rollback()
+            now_state = uow.workflows.get(request_id)
+            raise ConflictError(f"request {request_id} was decided by someone else a moment ago: it is "
+                                f"{now_state.state.value} now")
+        uow.workflows.add_step(request_id, request.tier, decision.value, principal.username, reason, now)
+        details = {"tier": request.tier, "tier_name": _tier_name(request), "state": outcome.state.value,
+                   "reason": reason}
+        record(uow, principal.actor, f"request.{decision.value}", "request", str(request_id), details)
+        uow.commit()
+    return show_request(uow_factory, request_id)
+
+
+def show_request(uow_factory, request_id: int) -> RequestView:
+    """The request, its items and its decisions; raises NotFoundError."""
+    with uow_factory(read_only=True) as uow:
+        request = uow.workflows.get(request_id)
+        if request is None:
+            raise NotFoundError(f"no request {request_id}")
+        return RequestView(request, uow.workflows.item_codes(request_id), uow.workflows.steps(request_id))
+
+
+def _codes(codes: list[str]) -> list[str]:
+    wanted = list(dict.fromkeys(parse_archival_code(code).format() for code in codes))
+    if not wanted:
+        raise InvalidInputError("name at least one item")
+    if len(wanted) > MAX_ITEMS:
+        raise InvalidInputError(f"at most {MAX_ITEMS} items in one request")
+    return wanted
+
+
+def _visible_item(uow, code: str, scope: AccessScope):
+    item = uow.catalogue.get_item(code)
+    if item is None or not scope.can_see(item):
+        raise NotFoundError(f"no item {code}")
+    return item
+
+
+def _tier_name(request: RequestSnapshot) -> str:
+    return request.chain[request.tier].name if request.tier < len(request.chain) else ""
