@@ -24,7 +24,8 @@ def person(name: str, role: str, scope: AccessScope = EVERYTHING) -> Principal:
     return Principal(name, name, frozenset({role}), allowed_actions([role]), scope, "192.0.2.7")
 
 
-ARCHIVIST, APPROVER, SECOND_APPROVER = person("wang", "archivist"), person("zhao", "approver"), person("qian", "approver")
+ARCHIVIST, APPROVER = person("wang", "archivist"), person("zhao", "approver")
+SECOND_APPROVER = person("qian", "approver")
 
 
 @pytest.fixture
