@@ -8,9 +8,10 @@ import datetime
 from dataclasses import dataclass
 
 from appliance.domain.access import AccessScope
-from appliance.domain.catalogue import AccessLabel
+from appliance.domain.catalogue import AccessLabel, ItemState
 from appliance.domain.codes import parse_archival_code
 from appliance.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from appliance.domain.intake import PLACEHOLDER_TITLE
 from appliance.domain.permissions import Action
 from appliance.domain.sessions import Principal
 from appliance.domain.workflow import (
@@ -19,6 +20,7 @@ from appliance.domain.workflow import (
     Decision,
     RequestKind,
     RequestSnapshot,
+    RequestState,
     check_reason,
     decide,
 )
@@ -53,6 +55,8 @@ def open_request(uow_factory, principal: Principal, kind: RequestKind, codes: li
     reason = check_reason(reason)
     with uow_factory() as uow:
         items = [_visible_item(uow, code, principal.scope) for code in wanted]
+        for item in items:
+            _check_item_fits(kind, item)
         label = max((item.fields.access_label for item in items), key=LABEL_RANK.index)
         chain = policy.chain(kind, label)
         request_id = uow.workflows.add(kind, chain, principal.username, reason, [item.id for item in items], now)
@@ -81,11 +85,31 @@ def decide_request(uow_factory, principal: Principal, request_id: int, decision:
             raise ConflictError(f"request {request_id} was decided by someone else a moment ago: it is "
                                 f"{now_state.state.value} now")
         uow.workflows.add_step(request_id, request.tier, decision.value, principal.username, reason, now)
+        if outcome.state is RequestState.APPROVED and request.kind in ON_APPROVAL:
+            ON_APPROVAL[request.kind](uow, principal, request_id)
         details = {"tier": request.tier, "tier_name": _tier_name(request), "state": outcome.state.value,
                    "reason": reason}
         record(uow, principal.actor, f"request.{decision.value}", "request", str(request_id), details)
         uow.commit()
     return show_request(uow_factory, request_id)
+
+
+def _archive_items(uow, principal: Principal, request_id: int) -> None:
+    """The last approval of an archiving request: its items are archived, their code and fields fixed from now."""
+    item_ids = uow.workflows.item_ids(request_id)
+    uow.catalogue.set_state(item_ids, ItemState.ARCHIVED)
+    for code in uow.workflows.item_codes(request_id):
+        record(uow, principal.actor, "item.archive", "item", code, {"request": request_id})
+
+
+ON_APPROVAL = {RequestKind.ARCHIVING: _archive_items}
+
+
+def _check_item_fits(kind: RequestKind, item) -> None:
+    if kind is RequestKind.ARCHIVING and item.state is not ItemState.INTAKE:
+        raise ConflictError(f"item {item.archival_code} is {item.state.value}: only items in intake are archived")
+    if kind is RequestKind.ARCHIVING and item.fields.supplied_title and item.fields.title == PLACEHOLDER_TITLE:
+        raise InvalidInputError(f"item {item.archival_code} is not described yet: give it a title before archiving")
 
 
 def show_request(uow_factory, request_id: int) -> RequestView:

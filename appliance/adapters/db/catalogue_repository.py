@@ -142,6 +142,10 @@ class CatalogueRepository:
                   "access_label": fields.access_label.value, "pages": fields.pages, "notes": fields.notes}
         self.session.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(**values, updated_at=utc_now()))
 
+    def set_state(self, item_ids: list[int], state: ItemState) -> None:
+        self.session.execute(update(ITEMS).where(ITEMS.c.id.in_(item_ids)).values(state=state.value,
+                                                                                   updated_at=utc_now()))
+
     def set_pages(self, item_id: int, pages: int) -> None:
         self.session.execute(update(ITEMS).where(ITEMS.c.id == item_id).values(pages=pages, updated_at=utc_now()))
 

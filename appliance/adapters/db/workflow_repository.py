@@ -50,6 +50,10 @@ class WorkflowRepository:
                  .where(WorkflowRequestItemRow.request_id == request_id).order_by(ItemRow.archival_code))
         return list(self.session.scalars(query))
 
+    def item_ids(self, request_id: int) -> list[int]:
+        query = select(WorkflowRequestItemRow.item_id).where(WorkflowRequestItemRow.request_id == request_id)
+        return sorted(self.session.scalars(query))
+
     def transition(self, request_id: int, expected_version: int, state: RequestState, tier: int,
                    now: datetime.datetime) -> bool:
         """Move the request on if nobody moved it since `expected_version`; False when somebody did."""

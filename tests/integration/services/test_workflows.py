@@ -6,9 +6,9 @@ import threading
 import pytest
 
 from appliance.domain.access import EVERYTHING, AccessScope
-from appliance.domain.catalogue import AccessLabel, ItemFields
+from appliance.domain.catalogue import AccessLabel, ItemFields, ItemState
 from appliance.domain.codes import ClassKey
-from appliance.domain.errors import ConflictError, ForbiddenError, NotFoundError
+from appliance.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from appliance.domain.permissions import allowed_actions
 from appliance.domain.sessions import Principal
 from appliance.domain.workflow import Decision, RequestKind, RequestState
@@ -92,3 +92,28 @@ def test_two_approvers_at_once_make_exactly_one_transition(appliance, codes):
     assert all("approved" in outcome for outcome in outcomes)  # the others are told the state it is in
     view = show_request(appliance.uow_factory, request_id)
     assert view.request.state is RequestState.APPROVED and len(view.steps) == 1
+
+
+def test_the_last_approval_archives_the_items_and_fixes_their_fields(appliance, codes):
+    from appliance.services.item_editing import edit_intake_item
+    from appliance.services.items import show_item
+
+    request_id = open_request(appliance.uow_factory, ARCHIVIST, RequestKind.ARCHIVING, codes[:1], "", NOW).request.id
+    decide_request(appliance.uow_factory, APPROVER, request_id, Decision.APPROVE, "", NOW)
+    view = show_item(appliance.uow_factory, codes[0])
+    assert view.item.state.value == "archived" and view.history[-1].action == "item.archive"
+    with pytest.raises(ConflictError, match="only through a correction"):
+        edit_intake_item(appliance.uow_factory, ARCHIVIST.actor, codes[0], {"title": "改"}, EVERYTHING)
+    with pytest.raises(ConflictError, match="only items in intake"):
+        open_request(appliance.uow_factory, ARCHIVIST, RequestKind.ARCHIVING, codes[:1], "", NOW)
+
+
+def test_an_item_not_yet_described_is_not_archived(appliance, actor, fonds):
+    from appliance.domain.intake import placeholder_fields
+
+    with appliance.uow_factory() as uow:  # as intake makes it from a batch document
+        code = KEY.code_for(uow.catalogue.allocate_item_number(KEY))
+        uow.catalogue.add_item(code, placeholder_fields(AccessLabel.INTERNAL), ItemState.INTAKE)
+        uow.commit()
+    with pytest.raises(InvalidInputError, match="not described yet"):
+        open_request(appliance.uow_factory, ARCHIVIST, RequestKind.ARCHIVING, [code.format()], "", NOW)
