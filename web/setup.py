@@ -7,6 +7,7 @@ from appliance.domain.intake_manifest import MAX_PAGES
 from web import errors
 from web.api.v1 import health, intake, openapi, scanners
 from web.api.v1 import items as items_api
+from web.api.v1 import requests as requests_api
 from web.api.v1.agent_auth import TOKEN_KEY
 from web.console import admin, audit, auth, catalogue, items
 from web.console import intake as intake_console
@@ -40,7 +41,7 @@ def configure_app(app: Flask, test_config: dict) -> None:
         app.config["SECRET_KEY"] = web_secret_key(appliance.config)
     blueprints = (auth.blueprint, catalogue.blueprint, items.blueprint, intake_console.blueprint,
                   scanners_console.blueprint, admin.blueprint, audit.blueprint, health.blueprint, intake.blueprint,
-                  items_api.blueprint, openapi.blueprint, scanners.blueprint)
+                  items_api.blueprint, openapi.blueprint, requests_api.blueprint, scanners.blueprint)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     errors.register(app)

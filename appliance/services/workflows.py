@@ -7,7 +7,7 @@ it was made on, and the other is told what happened meanwhile.
 import datetime
 from dataclasses import dataclass
 
-from appliance.domain.access import AccessScope
+from appliance.domain.access import EVERYTHING, AccessScope
 from appliance.domain.catalogue import AccessLabel, ItemState
 from appliance.domain.codes import parse_archival_code
 from appliance.domain.errors import ConflictError, InvalidInputError, NotFoundError
@@ -112,13 +112,16 @@ def _check_item_fits(kind: RequestKind, item) -> None:
         raise InvalidInputError(f"item {item.archival_code} is not described yet: give it a title before archiving")
 
 
-def show_request(uow_factory, request_id: int) -> RequestView:
-    """The request, its items and its decisions; raises NotFoundError."""
+def show_request(uow_factory, request_id: int, scope: AccessScope = EVERYTHING) -> RequestView:
+    """The request, the items of it `scope` may see, and its decisions; raises NotFoundError (also when the scope
+    sees none of its items: that a request on them exists is not for everyone to know)."""
     with uow_factory(read_only=True) as uow:
         request = uow.workflows.get(request_id)
-        if request is None:
+        codes = uow.workflows.item_codes(request_id) if request else []
+        visible = [code for code in codes if scope.can_see(uow.catalogue.get_item(code))]
+        if request is None or not visible:
             raise NotFoundError(f"no request {request_id}")
-        return RequestView(request, uow.workflows.item_codes(request_id), uow.workflows.steps(request_id))
+        return RequestView(request, visible, uow.workflows.steps(request_id))
 
 
 def _codes(codes: list[str]) -> list[str]:

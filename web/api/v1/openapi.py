@@ -36,6 +36,14 @@ ITEM = _object({
 INTAKE_DOCUMENT = _object({"id": WHOLE, "batch": TEXT, "sequence": WHOLE, "cover": NULLABLE_TEXT, "state": TEXT,
                            "archival_code": NULLABLE_TEXT, "reason": NULLABLE_TEXT, "pages": WHOLE,
                            "received_at": TEXT})
+REQUEST = _object({
+    "id": WHOLE, "kind": {"enum": ["archiving", "correction", "borrowing", "destruction"]},
+    "state": {"enum": ["pending", "approved", "rejected", "withdrawn"]}, "requester": TEXT, "tier": WHOLE,
+    "chain": {"type": "array", "items": _object({"name": TEXT, "action": TEXT})},
+    "items": {"type": "array", "items": TEXT},
+    "steps": {"type": "array", "items": _object({"tier": WHOLE, "decision": TEXT, "by": TEXT, "reason": TEXT,
+                                                   "at": TEXT})},
+})
 SCAN_REQUEST = _object({"id": WHOLE, "device": TEXT, "preset": {"enum": list(PRESETS)}, "duplex": {"type": "boolean"},
                         "resume_batch": NULLABLE_TEXT, "state": TEXT, "batch": NULLABLE_TEXT,
                         "message": NULLABLE_TEXT})
@@ -152,6 +160,21 @@ def _paths() -> dict:
             "201": _response(SCAN_REQUEST), **_errors(400, 401, 403, 422)}, body=_json_body(_object({
                 "agent": TEXT, "device": TEXT, "preset": {"enum": list(PRESETS)}, "duplex": {"type": "boolean"},
                 "resume_batch": NULLABLE_TEXT}, required=["agent", "device"])))},
+        "/api/v1/requests": {"post": _operation(
+            "Ask for archiving (or another workflow) on items; the approval chain follows their access labels", {
+                "201": _response(REQUEST), **_errors(400, 401, 403, 404, 409, 422)},
+            body=_json_body(_object({"kind": {"enum": ["archiving", "correction", "borrowing", "destruction"]},
+                                     "items": {"type": "array", "items": TEXT, "minItems": 1},
+                                     "reason": TEXT}, required=["kind", "items"])))},
+        "/api/v1/requests/{request_id}": {"get": _operation("A request with its items and decisions", {
+            "200": _response(REQUEST), **_errors(401, 403, 404)},
+            [{"name": "request_id", "in": "path", "required": True, "schema": WHOLE}])},
+        "/api/v1/requests/{request_id}/decisions": {"post": _operation(
+            "Approve the tier due, reject with a reason, or withdraw one's own request; 409 says the state", {
+                "200": _response(REQUEST), **_errors(400, 401, 403, 404, 409, 422)},
+            [{"name": "request_id", "in": "path", "required": True, "schema": WHOLE}],
+            _json_body(_object({"decision": {"enum": ["approve", "reject", "withdraw"]}, "reason": TEXT},
+                               required=["decision"])))},
         "/api/v1/scanners": {"get": _operation("Scanner agents, their devices and state", {
             "200": _response(_object({"agents": {"type": "array", "items": {"type": "object"}}})),
             **_errors(401, 403)})},

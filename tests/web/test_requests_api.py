@@ -1,0 +1,88 @@
+"""Archiving through the API with machine tokens: open, approve, conflicts and refusals as JSON."""
+
+import datetime
+
+import pytest
+
+from appliance.domain.catalogue import ItemFields
+from appliance.domain.codes import ClassKey
+from appliance.domain.permissions import MATRIX
+from appliance.services.api_tokens import issue_token
+from appliance.services.items import add_item
+from tests.support.console import SECURITY_OFFICER, make_person
+
+CODE = "Z109-WS·2011-Y-BGS-0001"
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'dangan.sqlite3'}"
+
+
+def token_for(appliance, username: str, role: str) -> dict:
+    make_person(appliance, username, [role])
+    scopes = [action.value for action in MATRIX[role]]
+    _, secret = issue_token(appliance.uow_factory, SECURITY_OFFICER, username, f"{username} machine", scopes,
+                            datetime.datetime.now(datetime.UTC))
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def tokens(appliance, actor, fonds):
+    add_item(appliance.uow_factory, appliance.blob_store, actor, ClassKey("Z109", "WS", 2011, "Y", "BGS"),
+             ItemFields.build(title="关于开展档案工作检查的通知", date="20110315"))
+    return {"archivist": token_for(appliance, "archivist-wang", "archivist"),
+            "approver": token_for(appliance, "approver-zhao", "approver"),
+            "reader": token_for(appliance, "reader-sun", "reader")}
+
+
+def test_an_item_is_archived_through_the_api_and_then_fixed(client, tokens):
+    opened = client.post("/api/v1/requests", headers=tokens["archivist"],
+                         json={"kind": "archiving", "items": [CODE], "reason": "2011 年度归档"})
+    assert opened.status_code == 201 and opened.json["state"] == "pending"
+    request_id = opened.json["id"]
+    approved = client.post(f"/api/v1/requests/{request_id}/decisions", headers=tokens["approver"],
+                           json={"decision": "approve"})
+    assert approved.json["state"] == "approved" and approved.json["steps"][0]["by"] == "approver-zhao"
+    again = client.post(f"/api/v1/requests/{request_id}/decisions", headers=tokens["approver"],
+                        json={"decision": "reject", "reason": "晚了"})
+    assert again.status_code == 409 and again.json["error"] == "conflict" and "is approved" in again.json["message"]
+    assert client.get(f"/api/v1/items/{CODE}", headers=tokens["archivist"]).json["state"] == "archived"
+    edited = client.patch(f"/api/v1/items/{CODE}", headers=tokens["archivist"], json={"title": "改题名"})
+    assert edited.status_code == 409 and "correction" in edited.json["message"]
+
+
+@pytest.mark.parametrize("who, body, status", [
+    ("reader", {"kind": "archiving", "items": [CODE]}, 403),
+    ("approver", {"kind": "archiving", "items": [CODE]}, 403),
+    ("archivist", {"kind": "sorting", "items": [CODE]}, 422),
+    ("archivist", {"kind": "archiving", "items": "Z109"}, 422),
+    ("archivist", {"kind": "archiving", "items": ["Z109-WS·2011-Y-BGS-0009"]}, 404),
+])
+def test_bad_requests_are_refused_with_the_reason(client, tokens, who, body, status):
+    response = client.post("/api/v1/requests", headers=tokens[who], json=body)
+    assert response.status_code == status and set(response.json) == {"error", "message"}
+
+
+def test_a_rejection_needs_a_reason_and_the_requester_cannot_approve(client, tokens):
+    request_id = client.post("/api/v1/requests", headers=tokens["archivist"],
+                             json={"kind": "archiving", "items": [CODE]}).json["id"]
+    bare = client.post(f"/api/v1/requests/{request_id}/decisions", headers=tokens["approver"],
+                       json={"decision": "reject"})
+    assert bare.status_code == 422 and "reason" in bare.json["message"]
+    own = client.post(f"/api/v1/requests/{request_id}/decisions", headers=tokens["archivist"],
+                      json={"decision": "approve"})
+    assert own.status_code == 403
+    assert client.get(f"/api/v1/requests/{request_id}", headers=tokens["reader"]).json["state"] == "pending"
+
+
+def test_a_request_on_items_out_of_sight_is_not_found(client, appliance, tokens):
+    from appliance.domain.access import AccessScope
+    from appliance.domain.catalogue import AccessLabel
+    from appliance.services.accounts import set_scope
+
+    request_id = client.post("/api/v1/requests", headers=tokens["archivist"],
+                             json={"kind": "archiving", "items": [CODE]}).json["id"]
+    set_scope(appliance.uow_factory, SECURITY_OFFICER, "reader-sun", AccessScope(AccessLabel.PUBLIC))
+    hidden = client.get(f"/api/v1/requests/{request_id}", headers=tokens["reader"])
+    assert hidden.status_code == 404 and CODE not in hidden.get_data(as_text=True)

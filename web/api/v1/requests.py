@@ -1,0 +1,71 @@
+"""Requests over the API: open one on items, read it, decide it (approve, reject with a reason, withdraw)."""
+
+from flask import Blueprint, g, jsonify, request
+
+from appliance.domain.errors import InvalidInputError
+from appliance.domain.permissions import Action
+from appliance.domain.workflow import Decision, RequestKind
+from appliance.services import workflows
+from web.security import appliance, now, requires
+
+blueprint = Blueprint("requests_api", __name__, url_prefix="/api/v1")
+
+
+@blueprint.post("/requests")
+@requires(Action.ITEM_READ)  # who may ask for what is the service's to say, by the kind of request
+def open_request():
+    body = _json_object()
+    kind = _choice(RequestKind, body.get("kind"), "kind")
+    codes = body.get("items")
+    if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+        raise InvalidInputError("items must be a list of archival codes")
+    view = workflows.open_request(appliance().uow_factory, g.principal, kind, codes, _text(body, "reason"), now())
+    return jsonify(request_json(view)), 201
+
+
+@blueprint.get("/requests/<int:request_id>")
+@requires(Action.ITEM_READ)
+def get_request(request_id: int):
+    return jsonify(request_json(workflows.show_request(appliance().uow_factory, request_id, g.principal.scope)))
+
+
+@blueprint.post("/requests/<int:request_id>/decisions")
+@requires(Action.ITEM_READ)
+def decide(request_id: int):
+    body = _json_object()
+    decision = _choice(Decision, body.get("decision"), "decision")
+    view = workflows.decide_request(appliance().uow_factory, g.principal, request_id, decision,
+                                    _text(body, "reason"), now())
+    return jsonify(request_json(view))
+
+
+def request_json(view: workflows.RequestView) -> dict:
+    snapshot = view.request
+    return {"id": snapshot.id, "kind": snapshot.kind.value, "state": snapshot.state.value,
+            "requester": snapshot.requester, "tier": snapshot.tier,
+            "chain": [{"name": tier.name, "action": tier.action.value} for tier in snapshot.chain],
+            "items": view.items,
+            "steps": [{"tier": tier, "decision": decision, "by": actor, "reason": reason, "at": when.isoformat()}
+                      for tier, decision, actor, reason, when in view.steps]}
+
+
+def _json_object() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInputError("the request body must be a JSON object")
+    return body
+
+
+def _choice(kind, value, name: str):
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(member.value for member in kind)
+        raise InvalidInputError(f"unknown {name} {value!r} (known: {known})") from None
+
+
+def _text(body: dict, name: str) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{name} must be text")
+    return value
