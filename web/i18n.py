@@ -43,6 +43,27 @@ STATE_LABELS = {
 }
 
 
+REQUEST_LABELS = {
+    "archiving": lazy_gettext("Archiving"),
+    "correction": lazy_gettext("Correction"),
+    "borrowing": lazy_gettext("Borrowing"),
+    "destruction": lazy_gettext("Destruction"),
+    "pending": lazy_gettext("Pending"),
+    "approved": lazy_gettext("Approved"),
+    "rejected": lazy_gettext("Rejected"),
+    "withdrawn": lazy_gettext("Withdrawn"),
+    "approve": lazy_gettext("approved"),
+    "reject": lazy_gettext("rejected"),
+    "withdraw": lazy_gettext("withdrew"),
+}
+
+
+def request_label(value) -> str:
+    """A request's kind, state or decision in the person's language."""
+    value = getattr(value, "value", value)
+    return str(REQUEST_LABELS.get(value, value))
+
+
 def state_label(state) -> str:
     """An item's or an intake document's state in the person's language."""
     value = getattr(state, "value", state)
@@ -54,5 +75,6 @@ def init_languages(app: Flask, timezone: str) -> None:
                       BABEL_TRANSLATION_DIRECTORIES="translations")
     babel.init_app(app, locale_selector=current_language)
     app.jinja_env.globals.update(languages=LANGUAGES, current_language=current_language, local_time=local_time,
-                                 state_label=state_label)
+                                 state_label=state_label, request_kind_label=request_label,
+                                 request_state_label=request_label, request_decision_label=request_label)
     app.jinja_env.filters["local_time"] = local_time

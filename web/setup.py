@@ -9,7 +9,7 @@ from web.api.v1 import health, intake, openapi, scanners
 from web.api.v1 import items as items_api
 from web.api.v1 import requests as requests_api
 from web.api.v1.agent_auth import TOKEN_KEY
-from web.console import admin, audit, auth, catalogue, items
+from web.console import admin, approvals, audit, auth, catalogue, items
 from web.console import intake as intake_console
 from web.console import scanners as scanners_console
 from web.console.navigation import init_navigation
@@ -39,7 +39,7 @@ def configure_app(app: Flask, test_config: dict) -> None:
     app.config.update(settings)  # the tests' settings win over the defaults set above
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = web_secret_key(appliance.config)
-    blueprints = (auth.blueprint, catalogue.blueprint, items.blueprint, intake_console.blueprint,
+    blueprints = (auth.blueprint, catalogue.blueprint, items.blueprint, intake_console.blueprint, approvals.blueprint,
                   scanners_console.blueprint, admin.blueprint, audit.blueprint, health.blueprint, intake.blueprint,
                   items_api.blueprint, openapi.blueprint, requests_api.blueprint, scanners.blueprint)
     for blueprint in blueprints:

@@ -120,6 +120,17 @@ def decide(request: RequestSnapshot, decision: Decision, who: str, actions: froz
     return Outcome(after, request.tier + 1, True)
 
 
+def may_decide(request: RequestSnapshot, who: str, actions: frozenset[Action]) -> bool:
+    """Whether the request waits for this person now (for the approvals inbox)."""
+    if request.state is not RequestState.PENDING:
+        return False
+    try:
+        _check_decider(request, request.chain[request.tier], who, actions)
+    except ForbiddenError:
+        return False
+    return True
+
+
 def check_reason(text: str) -> str:
     reason = text.strip()
     if len(reason) > MAX_REASON:

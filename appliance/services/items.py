@@ -66,7 +66,8 @@ def add_item(uow_factory, blob_store, actor: Actor, key: ClassKey, fields: ItemF
     pages = [_page_file(Path(path)) for path in page_files]
     with uow_factory() as uow:
         check_class(uow, key)
-        stored = [blob_store.put_file(path) for path in pages]  # durable before the commit that names them
+        # durable before the commit that names them, with the type the checks of archiving ask about
+        stored = [replace(blob_store.put_file(path), media_type=page_media_type(path)) for path in pages]
         code = key.code_for(uow.catalogue.allocate_item_number(key))
         item_id = uow.catalogue.add_item(code, fields, ItemState.INTAKE)
         for ref in stored:
@@ -76,6 +77,15 @@ def add_item(uow_factory, blob_store, actor: Actor, key: ClassKey, fields: ItemF
         record(uow, actor, "item.create", "item", code.format(), details)
         uow.commit()
         return uow.catalogue.get_item(code.format())
+
+
+PAGE_TYPES = {".tif": "image/tiff", ".tiff": "image/tiff", ".png": "image/png", ".jpg": "image/jpeg",
+              ".jpeg": "image/jpeg", ".pdf": "application/pdf"}
+
+
+def page_media_type(path: Path) -> str:
+    """The media type of a page file by its suffix; what the suffix does not say stays a plain octet stream."""
+    return PAGE_TYPES.get(path.suffix.lower(), "application/octet-stream")
 
 
 def _page_file(path: Path) -> Path:

@@ -23,6 +23,7 @@ from appliance.domain.workflow import (
     RequestState,
     check_reason,
     decide,
+    may_decide,
 )
 from appliance.services.audit import record
 
@@ -41,10 +42,12 @@ class RequestView:
     request: RequestSnapshot
     items: list[str]
     steps: list[tuple[int, str, str, str, datetime.datetime]]
+    report: list[dict]  # per item, what was checked when it was asked for (archiving: the four checks)
 
 
 def open_request(uow_factory, principal: Principal, kind: RequestKind, codes: list[str], reason: str,
-                 now: datetime.datetime, policy: ChainPolicy = DEFAULT_CHAIN_POLICY) -> RequestView:
+                 now: datetime.datetime, policy: ChainPolicy = DEFAULT_CHAIN_POLICY,
+                 report: list[dict] = ()) -> RequestView:
     """Ask for something on items; the chain of approvals follows the highest access label among them.
 
     Raises ForbiddenError (the principal may not ask), NotFoundError (an item unknown or outside the scope) or
@@ -59,7 +62,8 @@ def open_request(uow_factory, principal: Principal, kind: RequestKind, codes: li
             _check_item_fits(kind, item)
         label = max((item.fields.access_label for item in items), key=LABEL_RANK.index)
         chain = policy.chain(kind, label)
-        request_id = uow.workflows.add(kind, chain, principal.username, reason, [item.id for item in items], now)
+        request_id = uow.workflows.add(kind, chain, principal.username, reason, [item.id for item in items], now,
+                                       report)
         record(uow, principal.actor, "request.open", "request", str(request_id),
                {"kind": kind.value, "items": wanted, "chain": [tier.name for tier in chain], "reason": reason})
         uow.commit()
@@ -121,7 +125,33 @@ def show_request(uow_factory, request_id: int, scope: AccessScope = EVERYTHING) 
         visible = [code for code in codes if scope.can_see(uow.catalogue.get_item(code))]
         if request is None or not visible:
             raise NotFoundError(f"no request {request_id}")
-        return RequestView(request, visible, uow.workflows.steps(request_id))
+        report = [entry for entry in uow.workflows.report(request_id) if entry.get("archival_code") in visible]
+        return RequestView(request, visible, uow.workflows.steps(request_id), report)
+
+
+@dataclass(frozen=True)
+class Inbox:
+    awaiting: list[RequestView]  # requests waiting for this person's decision now
+    asked: list[RequestView]  # this person's own requests, newest first
+
+
+def inbox(uow_factory, principal: Principal, limit: int = 100) -> Inbox:
+    """What waits for the principal, and what they asked for; items out of their sight are left out."""
+    with uow_factory(read_only=True, consistent=False) as uow:
+        waiting = [uow.workflows.get(request_id) for request_id in uow.workflows.pending_ids(1000)]
+        mine = uow.workflows.ids_asked_by(principal.username, limit)
+    awaiting = [request.id for request in waiting if may_decide(request, principal.username, principal.actions)]
+    return Inbox(_views(uow_factory, awaiting[:limit], principal.scope), _views(uow_factory, mine, principal.scope))
+
+
+def _views(uow_factory, request_ids: list[int], scope: AccessScope) -> list[RequestView]:
+    views = []
+    for request_id in request_ids:
+        try:
+            views.append(show_request(uow_factory, request_id, scope))
+        except NotFoundError:
+            continue
+    return views
 
 
 def _codes(codes: list[str]) -> list[str]:
@@ -138,6 +168,12 @@ def _visible_item(uow, code: str, scope: AccessScope):
     if item is None or not scope.can_see(item):
         raise NotFoundError(f"no item {code}")
     return item
+
+
+def require_visible_item(uow_factory, code: str, scope: AccessScope):
+    """The item, or NotFoundError when it is unknown or outside the scope; InvalidInputError for a bad code."""
+    with uow_factory(read_only=True, consistent=False) as uow:
+        return _visible_item(uow, parse_archival_code(code).format(), scope)
 
 
 def _tier_name(request: RequestSnapshot) -> str:

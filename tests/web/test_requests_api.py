@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from appliance.adapters.sample_batch import render_text_page
 from appliance.domain.catalogue import ItemFields
 from appliance.domain.codes import ClassKey
 from appliance.domain.permissions import MATRIX
@@ -28,9 +29,12 @@ def token_for(appliance, username: str, role: str) -> dict:
 
 
 @pytest.fixture
-def tokens(appliance, actor, fonds):
+def tokens(appliance, actor, fonds, tmp_path):
+    page = tmp_path / "page.png"
+    render_text_page(["关于开展档案工作检查的通知"], dpi=75).save(page)
     add_item(appliance.uow_factory, appliance.blob_store, actor, ClassKey("Z109", "WS", 2011, "Y", "BGS"),
-             ItemFields.build(title="关于开展档案工作检查的通知", date="20110315"))
+             ItemFields.build(title="关于开展档案工作检查的通知", date="20110315", responsible="某某市人民政府办公室"),
+             [page])
     return {"archivist": token_for(appliance, "archivist-wang", "archivist"),
             "approver": token_for(appliance, "approver-zhao", "approver"),
             "reader": token_for(appliance, "reader-sun", "reader")}
@@ -62,6 +66,22 @@ def test_an_item_is_archived_through_the_api_and_then_fixed(client, tokens):
 def test_bad_requests_are_refused_with_the_reason(client, tokens, who, body, status):
     response = client.post("/api/v1/requests", headers=tokens[who], json=body)
     assert response.status_code == status and set(response.json) == {"error", "message"}
+
+
+def test_an_item_failing_the_four_checks_is_not_sent_on(client, appliance, actor, tokens):
+    add_item(appliance.uow_factory, appliance.blob_store, actor, ClassKey("Z109", "WS", 2011, "Y", "BGS"),
+             ItemFields.build(title="无责任者的文件", date="20110316"))
+    response = client.post("/api/v1/requests", headers=tokens["archivist"],
+                           json={"kind": "archiving", "items": ["Z109-WS·2011-Y-BGS-0002"]})
+    assert response.status_code == 422 and response.json["error"] == "checks_failed"
+    assert "Z109-WS·2011-Y-BGS-0002" in response.json["message"] and "责任者" in response.json["message"]
+
+
+def test_the_report_of_the_four_checks_goes_with_the_request(client, tokens):
+    opened = client.post("/api/v1/requests", headers=tokens["archivist"], json={"kind": "archiving", "items": [CODE]})
+    (report,) = opened.json["report"]
+    assert report["archival_code"] == CODE and report["passed"] is True
+    assert set(report["checks"]) == {"authenticity", "integrity", "usability", "security"}
 
 
 def test_a_rejection_needs_a_reason_and_the_requester_cannot_approve(client, tokens):

@@ -20,6 +20,7 @@ class MenuEntry:
 MENU = (
     MenuEntry("catalogue.index", lazy_gettext("Catalogue"), Action.ITEM_READ),
     MenuEntry("intake_console.queue", lazy_gettext("Intake"), Action.INTAKE_VIEW),
+    MenuEntry("approvals.inbox", lazy_gettext("Approvals"), Action.ITEM_READ),
     MenuEntry("scanners_console.overview", lazy_gettext("Scanners"), Action.SCANNERS_VIEW),
     MenuEntry("admin.users", lazy_gettext("Users"), Action.ACCOUNTS_MANAGE),
     MenuEntry("admin.api_tokens", lazy_gettext("API tokens"), Action.ACCOUNTS_MANAGE),

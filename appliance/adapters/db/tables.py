@@ -414,6 +414,7 @@ class WorkflowRequestRow(Base):
     chain: Mapped[str] = mapped_column(Text)  # JSON: the tiers fixed when the request was made
     requester: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
+    report: Mapped[str] = mapped_column(Text, default="[]")  # JSON: what was checked when it was asked for
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

@@ -22,10 +22,11 @@ class WorkflowRepository:
         self.session = session
 
     def add(self, kind: RequestKind, chain: tuple[ApprovalTier, ...], requester: str, reason: str,
-            item_ids: list[int], now: datetime.datetime) -> int:
+            item_ids: list[int], now: datetime.datetime, report: list[dict] = ()) -> int:
         row = WorkflowRequestRow(kind=kind.value, state=RequestState.PENDING.value, tier=0, requester=requester,
                                  chain=json.dumps([[tier.name, tier.action.value] for tier in chain]),
-                                 reason=reason, version=0, created_at=now, updated_at=now)
+                                 reason=reason, report=json.dumps(list(report), ensure_ascii=False), version=0,
+                                 created_at=now, updated_at=now)
         self.session.add(row)
         self.session.flush()
         self.session.add_all(WorkflowRequestItemRow(request_id=row.id, item_id=item_id) for item_id in item_ids)
@@ -49,6 +50,20 @@ class WorkflowRepository:
                  .join(WorkflowRequestItemRow, WorkflowRequestItemRow.item_id == ItemRow.id)
                  .where(WorkflowRequestItemRow.request_id == request_id).order_by(ItemRow.archival_code))
         return list(self.session.scalars(query))
+
+    def pending_ids(self, limit: int) -> list[int]:
+        query = (select(WorkflowRequestRow.id).where(WorkflowRequestRow.state == RequestState.PENDING.value)
+                 .order_by(WorkflowRequestRow.id).limit(limit))
+        return list(self.session.scalars(query))
+
+    def ids_asked_by(self, requester: str, limit: int) -> list[int]:
+        query = (select(WorkflowRequestRow.id).where(WorkflowRequestRow.requester == requester)
+                 .order_by(WorkflowRequestRow.id.desc()).limit(limit))
+        return list(self.session.scalars(query))
+
+    def report(self, request_id: int) -> list[dict]:
+        return json.loads(self.session.scalar(select(WorkflowRequestRow.report)
+                                              .where(WorkflowRequestRow.id == request_id)) or "[]")
 
     def item_ids(self, request_id: int) -> list[int]:
         query = select(WorkflowRequestItemRow.item_id).where(WorkflowRequestItemRow.request_id == request_id)

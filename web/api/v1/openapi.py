@@ -43,6 +43,7 @@ REQUEST = _object({
     "items": {"type": "array", "items": TEXT},
     "steps": {"type": "array", "items": _object({"tier": WHOLE, "decision": TEXT, "by": TEXT, "reason": TEXT,
                                                    "at": TEXT})},
+    "report": {"type": "array", "items": {"type": "object"}},
 })
 SCAN_REQUEST = _object({"id": WHOLE, "device": TEXT, "preset": {"enum": list(PRESETS)}, "duplex": {"type": "boolean"},
                         "resume_batch": NULLABLE_TEXT, "state": TEXT, "batch": NULLABLE_TEXT,

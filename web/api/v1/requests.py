@@ -6,6 +6,7 @@ from appliance.domain.errors import InvalidInputError
 from appliance.domain.permissions import Action
 from appliance.domain.workflow import Decision, RequestKind
 from appliance.services import workflows
+from appliance.services.archiving import request_archiving
 from web.security import appliance, now, requires
 
 blueprint = Blueprint("requests_api", __name__, url_prefix="/api/v1")
@@ -19,7 +20,12 @@ def open_request():
     codes = body.get("items")
     if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
         raise InvalidInputError("items must be a list of archival codes")
-    view = workflows.open_request(appliance().uow_factory, g.principal, kind, codes, _text(body, "reason"), now())
+    box = appliance()
+    if kind is RequestKind.ARCHIVING:
+        view = request_archiving(box.uow_factory, box.blob_store, box.image_problem, g.principal, codes,
+                                 _text(body, "reason"), now())
+    else:
+        view = workflows.open_request(box.uow_factory, g.principal, kind, codes, _text(body, "reason"), now())
     return jsonify(request_json(view)), 201
 
 
@@ -46,7 +52,8 @@ def request_json(view: workflows.RequestView) -> dict:
             "chain": [{"name": tier.name, "action": tier.action.value} for tier in snapshot.chain],
             "items": view.items,
             "steps": [{"tier": tier, "decision": decision, "by": actor, "reason": reason, "at": when.isoformat()}
-                      for tier, decision, actor, reason, when in view.steps]}
+                      for tier, decision, actor, reason, when in view.steps],
+            "report": view.report}
 
 
 def _json_object() -> dict:

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("chain", sa.Text, nullable=False),
         sa.Column("requester", sa.String(200), nullable=False),
         sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("report", sa.Text, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
         _moment("created_at"),
         _moment("updated_at"),
