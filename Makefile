@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/capture_bench.py
 	$(BIN)/python bench/watermark_bench.py
 	$(BIN)/python bench/web_load_bench.py
+	$(BIN)/python bench/archival_checks_bench.py
 
 system-packages:
 	@bash scripts/install-system-packages.sh
