@@ -18,9 +18,7 @@ def edit_intake_item(uow_factory, actor: Actor, archival_code: str, changes: dic
     Raises NotFoundError (unknown or hidden item), ConflictError (archived: fields change only through a
     correction), InvalidInputError (an unknown field, a bad value, pages that disagree with the page images).
     """
-    unknown = sorted(set(changes) - set(EDITABLE))
-    if unknown:
-        raise InvalidInputError(f"unknown or fixed field(s): {', '.join(unknown)} (editable: {', '.join(EDITABLE)})")
+    check_field_names(changes)
     code = parse_archival_code(archival_code).format()
     with uow_factory() as uow:
         found = uow.catalogue.get_item_with_pages(code)
@@ -29,8 +27,8 @@ def edit_intake_item(uow_factory, actor: Actor, archival_code: str, changes: dic
         item, pages = found
         if item.state is not ItemState.INTAKE:
             raise ConflictError(f"item {code} is {item.state.value}: its fields change only through a correction")
-        fields = _changed_fields(item.fields, changes, len(pages))
-        if not (changed := _differences(item.fields, fields)):
+        fields = changed_fields(item.fields, changes, len(pages))
+        if not (changed := field_differences(item.fields, fields)):
             return item
         uow.catalogue.update_fields(item.id, fields)
         record(uow, actor, "item.edit", "item", code, changed)
@@ -38,7 +36,14 @@ def edit_intake_item(uow_factory, actor: Actor, archival_code: str, changes: dic
         return uow.catalogue.get_item(code)
 
 
-def _changed_fields(current: ItemFields, changes: dict, page_images: int) -> ItemFields:
+def check_field_names(changes: dict) -> None:
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise InvalidInputError(f"unknown or fixed field(s): {', '.join(unknown)} (editable: {', '.join(EDITABLE)})")
+
+
+def changed_fields(current: ItemFields, changes: dict, page_images: int) -> ItemFields:
+    """The fields with `changes` applied, validated; raises InvalidInputError naming the bad field."""
     values = {name: value for name, value in asdict(current).items() if name in EDITABLE}
     values["access_label"] = current.access_label.value
     values.update({name: value for name, value in changes.items() if value is not None})
@@ -51,7 +56,8 @@ def _changed_fields(current: ItemFields, changes: dict, page_images: int) -> Ite
     return ItemFields.build(**{name: (str(value) if name != "pages" else value) for name, value in values.items()})
 
 
-def _differences(before: ItemFields, after: ItemFields) -> dict:
+def field_differences(before: ItemFields, after: ItemFields) -> dict:
+    """{field: [old, new]} for every field that differs."""
     old, new = asdict(before), asdict(after)
     return {name: [_plain(old[name]), _plain(new[name])] for name in old if old[name] != new[name]}
 

@@ -26,6 +26,7 @@ from appliance.domain.workflow import (
     may_decide,
 )
 from appliance.services.audit import record
+from appliance.services.item_editing import changed_fields, field_differences
 
 REQUESTING_ACTION = {
     RequestKind.ARCHIVING: Action.ARCHIVE_REQUEST,
@@ -43,11 +44,12 @@ class RequestView:
     items: list[str]
     steps: list[tuple[int, str, str, str, datetime.datetime]]
     report: list[dict]  # per item, what was checked when it was asked for (archiving: the four checks)
+    payload: dict  # what is asked beyond the items (a correction: the fields' old and new values)
 
 
 def open_request(uow_factory, principal: Principal, kind: RequestKind, codes: list[str], reason: str,
                  now: datetime.datetime, policy: ChainPolicy = DEFAULT_CHAIN_POLICY,
-                 report: list[dict] = ()) -> RequestView:
+                 report: list[dict] = (), payload: dict | None = None) -> RequestView:
     """Ask for something on items; the chain of approvals follows the highest access label among them.
 
     Raises ForbiddenError (the principal may not ask), NotFoundError (an item unknown or outside the scope) or
@@ -63,7 +65,7 @@ def open_request(uow_factory, principal: Principal, kind: RequestKind, codes: li
         label = max((item.fields.access_label for item in items), key=LABEL_RANK.index)
         chain = policy.chain(kind, label)
         request_id = uow.workflows.add(kind, chain, principal.username, reason, [item.id for item in items], now,
-                                       report)
+                                       report, payload)
         record(uow, principal.actor, "request.open", "request", str(request_id),
                {"kind": kind.value, "items": wanted, "chain": [tier.name for tier in chain], "reason": reason})
         uow.commit()
@@ -106,10 +108,23 @@ def _archive_items(uow, principal: Principal, request_id: int) -> None:
         record(uow, principal.actor, "item.archive", "item", code, {"request": request_id})
 
 
-ON_APPROVAL = {RequestKind.ARCHIVING: _archive_items}
+def _apply_correction(uow, principal: Principal, request_id: int) -> None:
+    """The last approval of a correction: the new values replace the old, which stay in the item's history."""
+    (code,) = uow.workflows.item_codes(request_id)
+    item, pages = uow.catalogue.get_item_with_pages(code)
+    fields = changed_fields(item.fields, uow.workflows.payload(request_id)["changes"], len(pages))
+    uow.catalogue.update_fields(item.id, fields)
+    record(uow, principal.actor, "item.correct", "item", code,
+           {"request": request_id, **field_differences(item.fields, fields)})
+
+
+ON_APPROVAL = {RequestKind.ARCHIVING: _archive_items, RequestKind.CORRECTION: _apply_correction}
 
 
 def _check_item_fits(kind: RequestKind, item) -> None:
+    if kind is RequestKind.CORRECTION and item.state is not ItemState.ARCHIVED:
+        raise ConflictError(f"item {item.archival_code} is {item.state.value}: only archived items are corrected "
+                            "(items in intake are edited directly)")
     if kind is RequestKind.ARCHIVING and item.state is not ItemState.INTAKE:
         raise ConflictError(f"item {item.archival_code} is {item.state.value}: only items in intake are archived")
     if kind is RequestKind.ARCHIVING and item.fields.supplied_title and item.fields.title == PLACEHOLDER_TITLE:
@@ -126,7 +141,7 @@ def show_request(uow_factory, request_id: int, scope: AccessScope = EVERYTHING) 
         if request is None or not visible:
             raise NotFoundError(f"no request {request_id}")
         report = [entry for entry in uow.workflows.report(request_id) if entry.get("archival_code") in visible]
-        return RequestView(request, visible, uow.workflows.steps(request_id), report)
+        return RequestView(request, visible, uow.workflows.steps(request_id), report, uow.workflows.payload(request_id))
 
 
 @dataclass(frozen=True)

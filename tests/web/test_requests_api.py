@@ -106,3 +106,27 @@ def test_a_request_on_items_out_of_sight_is_not_found(client, appliance, tokens)
     set_scope(appliance.uow_factory, SECURITY_OFFICER, "reader-sun", AccessScope(AccessLabel.PUBLIC))
     hidden = client.get(f"/api/v1/requests/{request_id}", headers=tokens["reader"])
     assert hidden.status_code == 404 and CODE not in hidden.get_data(as_text=True)
+
+
+def test_an_archived_item_is_corrected_only_through_an_approved_correction(client, tokens):
+    request_id = client.post("/api/v1/requests", headers=tokens["archivist"],
+                             json={"kind": "archiving", "items": [CODE]}).json["id"]
+    client.post(f"/api/v1/requests/{request_id}/decisions", headers=tokens["approver"], json={"decision": "approve"})
+    bare = client.post("/api/v1/requests", headers=tokens["archivist"],
+                       json={"kind": "correction", "items": [CODE], "changes": {"date": "20110316"}})
+    assert bare.status_code == 422 and "reason" in bare.json["message"]
+    asked = client.post("/api/v1/requests", headers=tokens["archivist"],
+                        json={"kind": "correction", "items": [CODE], "changes": {"date": "20110316"},
+                              "reason": "发文日期据原件更正"})
+    assert asked.status_code == 201 and asked.json["payload"]["differences"] == {"date": ["20110315", "20110316"]}
+    assert client.get(f"/api/v1/items/{CODE}", headers=tokens["archivist"]).json["date"] == "20110315"
+    client.post(f"/api/v1/requests/{asked.json['id']}/decisions", headers=tokens["approver"],
+                json={"decision": "approve"})
+    assert client.get(f"/api/v1/items/{CODE}", headers=tokens["archivist"]).json["date"] == "20110316"
+
+
+def test_an_item_in_intake_is_not_corrected_but_edited(client, tokens):
+    response = client.post("/api/v1/requests", headers=tokens["archivist"],
+                           json={"kind": "correction", "items": [CODE], "changes": {"date": "20110316"},
+                                 "reason": "据原件"})
+    assert response.status_code == 409 and "edited directly" in response.json["message"]

@@ -415,6 +415,7 @@ class WorkflowRequestRow(Base):
     requester: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
     report: Mapped[str] = mapped_column(Text, default="[]")  # JSON: what was checked when it was asked for
+    payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON: what is asked (a correction's new values)
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

@@ -22,10 +22,11 @@ class WorkflowRepository:
         self.session = session
 
     def add(self, kind: RequestKind, chain: tuple[ApprovalTier, ...], requester: str, reason: str,
-            item_ids: list[int], now: datetime.datetime, report: list[dict] = ()) -> int:
+            item_ids: list[int], now: datetime.datetime, report: list[dict] = (), payload: dict | None = None) -> int:
         row = WorkflowRequestRow(kind=kind.value, state=RequestState.PENDING.value, tier=0, requester=requester,
                                  chain=json.dumps([[tier.name, tier.action.value] for tier in chain]),
-                                 reason=reason, report=json.dumps(list(report), ensure_ascii=False), version=0,
+                                 reason=reason, report=json.dumps(list(report), ensure_ascii=False),
+                                 payload=json.dumps(payload or {}, ensure_ascii=False), version=0,
                                  created_at=now, updated_at=now)
         self.session.add(row)
         self.session.flush()
@@ -60,6 +61,10 @@ class WorkflowRepository:
         query = (select(WorkflowRequestRow.id).where(WorkflowRequestRow.requester == requester)
                  .order_by(WorkflowRequestRow.id.desc()).limit(limit))
         return list(self.session.scalars(query))
+
+    def payload(self, request_id: int) -> dict:
+        return json.loads(self.session.scalar(select(WorkflowRequestRow.payload)
+                                              .where(WorkflowRequestRow.id == request_id)) or "{}")
 
     def report(self, request_id: int) -> list[dict]:
         return json.loads(self.session.scalar(select(WorkflowRequestRow.report)

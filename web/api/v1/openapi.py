@@ -44,6 +44,7 @@ REQUEST = _object({
     "steps": {"type": "array", "items": _object({"tier": WHOLE, "decision": TEXT, "by": TEXT, "reason": TEXT,
                                                    "at": TEXT})},
     "report": {"type": "array", "items": {"type": "object"}},
+    "payload": {"type": "object"},
 })
 SCAN_REQUEST = _object({"id": WHOLE, "device": TEXT, "preset": {"enum": list(PRESETS)}, "duplex": {"type": "boolean"},
                         "resume_batch": NULLABLE_TEXT, "state": TEXT, "batch": NULLABLE_TEXT,
@@ -166,7 +167,8 @@ def _paths() -> dict:
                 "201": _response(REQUEST), **_errors(400, 401, 403, 404, 409, 422)},
             body=_json_body(_object({"kind": {"enum": ["archiving", "correction", "borrowing", "destruction"]},
                                      "items": {"type": "array", "items": TEXT, "minItems": 1},
-                                     "reason": TEXT}, required=["kind", "items"])))},
+                                     "reason": TEXT, "changes": {"type": "object"}},
+                                    required=["kind", "items"])))},
         "/api/v1/requests/{request_id}": {"get": _operation("A request with its items and decisions", {
             "200": _response(REQUEST), **_errors(401, 403, 404)},
             [{"name": "request_id", "in": "path", "required": True, "schema": WHOLE}])},

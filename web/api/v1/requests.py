@@ -7,6 +7,7 @@ from appliance.domain.permissions import Action
 from appliance.domain.workflow import Decision, RequestKind
 from appliance.services import workflows
 from appliance.services.archiving import request_archiving
+from appliance.services.corrections import request_correction
 from web.security import appliance, now, requires
 
 blueprint = Blueprint("requests_api", __name__, url_prefix="/api/v1")
@@ -24,6 +25,11 @@ def open_request():
     if kind is RequestKind.ARCHIVING:
         view = request_archiving(box.uow_factory, box.blob_store, box.image_problem, g.principal, codes,
                                  _text(body, "reason"), now())
+    elif kind is RequestKind.CORRECTION:
+        changes = body.get("changes")
+        if len(codes) != 1 or not isinstance(changes, dict):
+            raise InvalidInputError("a correction names one item and the fields to change: {\"changes\": {...}}")
+        view = request_correction(box.uow_factory, g.principal, codes[0], changes, _text(body, "reason"), now())
     else:
         view = workflows.open_request(box.uow_factory, g.principal, kind, codes, _text(body, "reason"), now())
     return jsonify(request_json(view)), 201
@@ -53,7 +59,7 @@ def request_json(view: workflows.RequestView) -> dict:
             "items": view.items,
             "steps": [{"tier": tier, "decision": decision, "by": actor, "reason": reason, "at": when.isoformat()}
                       for tier, decision, actor, reason, when in view.steps],
-            "report": view.report}
+            "report": view.report, "payload": view.payload}
 
 
 def _json_object() -> dict:

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("requester", sa.String(200), nullable=False),
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("report", sa.Text, nullable=False),
+        sa.Column("payload", sa.Text, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
         _moment("created_at"),
         _moment("updated_at"),
