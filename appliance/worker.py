@@ -5,6 +5,7 @@ two cores oversubscribes them: 13.9 s a page instead of 2.7 s). Scanning never w
 jobs are queued by intake and done here, in their own time.
 """
 
+import datetime
 import logging
 import os
 import threading
@@ -17,6 +18,7 @@ from appliance.adapters.searchable_pdf import merge_pages
 from appliance.bootstrap import Appliance
 from appliance.domain.errors import DanganError
 from appliance.domain.jobs import ACCESS_COPY, OCR_PAGE, Job
+from appliance.services.borrowing import expire_grants
 from appliance.services.derivatives import (
     build_access_copy,
     claim_jobs,
@@ -44,6 +46,7 @@ class Worker:
         self._pool = self._new_pool()
         try:
             while not stop.is_set():
+                expire_grants(self.appliance.uow_factory, datetime.datetime.now(datetime.UTC))
                 busy = self._start_ocr() | self._run_access_copies()
                 timeout = 0.2 if busy else self.poll_seconds
                 if self._in_flight:

@@ -100,6 +100,14 @@ def requires(action: Action):
     return decorate
 
 
+def requires_content(view):
+    """Guard a view of records' content: readers of the catalogue get through, and the service lets in those whose
+    roles allow viewing content or who hold a viewing grant from an approved borrowing (403 otherwise)."""
+    guarded = requires(Action.ITEM_READ)(view)
+    guarded.required_action = Action.ITEM_VIEW_CONTENT  # what the matrix documents; a grant adds it per item
+    return guarded
+
+
 def _fits_the_path(principal: Principal) -> bool:
     """API tokens are for the API: the console is for people, who signed in with every factor."""
     return principal.via != "token" or request.path.startswith("/api/")

@@ -149,3 +149,40 @@ def _check_decider(request: RequestSnapshot, tier: ApprovalTier, who: str, actio
 
 def _past(decision: Decision) -> str:
     return {Decision.APPROVE: "approved", Decision.REJECT: "rejected", Decision.WITHDRAW: "withdrawn"}[decision]
+
+
+class BorrowForm(enum.StrEnum):
+    """利用方式: reading, excerpting, copying, lending the paper file, certifying a copy."""
+
+    READ = "read"
+    EXCERPT = "excerpt"
+    COPY = "copy"
+    LEND = "lend"  # the paper file leaves the archive room: a physical loan, no viewing grant
+    CERTIFY = "certify"
+
+
+MAX_BORROW_DAYS = 90
+
+
+@dataclass(frozen=True)
+class BorrowTerms:
+    purpose: str
+    form: BorrowForm
+    days: int
+    may_download: bool = False
+    may_print: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.purpose.strip() or len(self.purpose) > MAX_REASON:
+            raise InvalidInputError(f"say the purpose of the use (1 to {MAX_REASON} characters)")
+        if not 1 <= self.days <= MAX_BORROW_DAYS:
+            raise InvalidInputError(f"a use lasts 1 to {MAX_BORROW_DAYS} days, not {self.days}")
+
+    @property
+    def electronic(self) -> bool:
+        return self.form is not BorrowForm.LEND
+
+    def as_dict(self) -> dict:
+        return {"purpose": self.purpose.strip(), "form": self.form.value, "days": self.days,
+                "may_download": self.may_download, "may_print": self.may_print}
+

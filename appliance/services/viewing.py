@@ -13,8 +13,9 @@ from appliance.domain.access import AccessScope
 from appliance.domain.blobs import BlobRef
 from appliance.domain.catalogue import Item
 from appliance.domain.codes import parse_archival_code
-from appliance.domain.errors import NotFoundError
+from appliance.domain.errors import ForbiddenError, NotFoundError
 from appliance.domain.jobs import PAGE_OCR, Derivative
+from appliance.domain.permissions import Action
 from appliance.domain.sessions import Principal
 from appliance.domain.watermark import Watermark
 from appliance.services.audit import record
@@ -43,20 +44,42 @@ class ItemContent:
 
 
 def item_content(uow_factory, archival_code: str, scope: AccessScope) -> ItemContent:
-    """The item's pages with their OCR text; raises NotFoundError (also for an item outside the scope)."""
+    """The item's pages with their OCR text; raises NotFoundError (also for an item outside the scope).
+
+    The caller decides whether the person may see them (content_access)."""
     with uow_factory(read_only=True, consistent=False) as uow:
         item, pages = _visible_item(uow, archival_code, scope)
         made = uow.jobs.derivatives([page.sha256 for page in pages], PAGE_OCR) if pages else {}
     return ItemContent(item, pages, [made[page.sha256].text if page.sha256 in made else None for page in pages])
 
 
+def content_access(uow_factory, principal: Principal, archival_code: str, now: datetime.datetime,
+                   purpose: str = "view") -> dict:
+    """How the principal may see the item's content: by role, or by a viewing grant in force (its id is returned
+    for the audit event). Raises ForbiddenError without either, or when the grant does not cover `purpose`;
+    NotFoundError for an unknown or hidden item."""
+    if principal.may(Action.ITEM_VIEW_CONTENT):
+        return {}
+    with uow_factory(read_only=True, consistent=False) as uow:
+        item, _ = _visible_item(uow, archival_code, principal.scope)
+        grant = uow.workflows.active_grant(principal.username, item.id, now)
+    if grant is None:
+        raise ForbiddenError(f"viewing {item.archival_code} needs an approved borrowing in force")
+    grant_id, may_download, may_print = grant
+    if (purpose == "download" and not may_download) or (purpose == "print" and not may_print):
+        raise ForbiddenError(f"the borrowing of {item.archival_code} does not include {purpose}")
+    return {"grant": grant_id}
+
+
 def view_page(uow_factory, blob_store, imaging: PageImaging, principal: Principal, archival_code: str,
               number: int, now: datetime.datetime, purpose: str = "view") -> bytes:
-    """Page `number` (from 1) stamped for the viewer, as a JPEG; audited. Raises NotFoundError."""
+    """Page `number` (from 1) stamped for the viewer, as a JPEG; audited. Raises NotFoundError or ForbiddenError."""
+    access = content_access(uow_factory, principal, archival_code, now)
     item, page = _page_of(uow_factory, archival_code, number, principal.scope)
     rendition = _rendition(uow_factory, blob_store, imaging, page)
     image = imaging.stamp(rendition, _watermark(principal, now))
-    _audit_use(uow_factory, principal, f"item.{purpose}_page", item, {"page": number, "sha256": page.sha256})
+    _audit_use(uow_factory, principal, f"item.{purpose}_page", item,
+               {"page": number, "sha256": page.sha256, **access})
     return image
 
 
@@ -80,15 +103,16 @@ def download_pdf(uow_factory, blob_store, imaging: PageImaging, principal: Princ
                  now: datetime.datetime, purpose: str = "download") -> bytes:
     """Every page of the item stamped for the viewer, as one PDF; audited as a download or a print.
 
-    Raises NotFoundError for an unknown or hidden item, or one without pages.
+    Raises NotFoundError for an unknown or hidden item, or one without pages; ForbiddenError without the right.
     """
+    access = content_access(uow_factory, principal, archival_code, now, purpose)
     with uow_factory(read_only=True, consistent=False) as uow:
         item, pages = _visible_item(uow, archival_code, principal.scope)
     if not pages:
         raise NotFoundError(f"item {item.archival_code} has no page images")
     renditions = [_rendition(uow_factory, blob_store, imaging, page) for page in pages]
     document = imaging.watermarked_pdf(renditions, _watermark(principal, now))
-    _audit_use(uow_factory, principal, f"item.{purpose}", item, {"pages": len(pages)})
+    _audit_use(uow_factory, principal, f"item.{purpose}", item, {"pages": len(pages), **access})
     return document
 
 

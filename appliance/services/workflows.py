@@ -16,6 +16,7 @@ from appliance.domain.permissions import Action
 from appliance.domain.sessions import Principal
 from appliance.domain.workflow import (
     DEFAULT_CHAIN_POLICY,
+    BorrowForm,
     ChainPolicy,
     Decision,
     RequestKind,
@@ -92,7 +93,7 @@ def decide_request(uow_factory, principal: Principal, request_id: int, decision:
                                 f"{now_state.state.value} now")
         uow.workflows.add_step(request_id, request.tier, decision.value, principal.username, reason, now)
         if outcome.state is RequestState.APPROVED and request.kind in ON_APPROVAL:
-            ON_APPROVAL[request.kind](uow, principal, request_id)
+            ON_APPROVAL[request.kind](uow, principal, request, now)
         details = {"tier": request.tier, "tier_name": _tier_name(request), "state": outcome.state.value,
                    "reason": reason}
         record(uow, principal.actor, f"request.{decision.value}", "request", str(request_id), details)
@@ -100,16 +101,18 @@ def decide_request(uow_factory, principal: Principal, request_id: int, decision:
     return show_request(uow_factory, request_id)
 
 
-def _archive_items(uow, principal: Principal, request_id: int) -> None:
+def _archive_items(uow, principal: Principal, request: RequestSnapshot, now: datetime.datetime) -> None:
     """The last approval of an archiving request: its items are archived, their code and fields fixed from now."""
+    request_id = request.id
     item_ids = uow.workflows.item_ids(request_id)
     uow.catalogue.set_state(item_ids, ItemState.ARCHIVED)
     for code in uow.workflows.item_codes(request_id):
         record(uow, principal.actor, "item.archive", "item", code, {"request": request_id})
 
 
-def _apply_correction(uow, principal: Principal, request_id: int) -> None:
+def _apply_correction(uow, principal: Principal, request: RequestSnapshot, now: datetime.datetime) -> None:
     """The last approval of a correction: the new values replace the old, which stay in the item's history."""
+    request_id = request.id
     (code,) = uow.workflows.item_codes(request_id)
     item, pages = uow.catalogue.get_item_with_pages(code)
     fields = changed_fields(item.fields, uow.workflows.payload(request_id)["changes"], len(pages))
@@ -118,7 +121,20 @@ def _apply_correction(uow, principal: Principal, request_id: int) -> None:
            {"request": request_id, **field_differences(item.fields, fields)})
 
 
-ON_APPROVAL = {RequestKind.ARCHIVING: _archive_items, RequestKind.CORRECTION: _apply_correction}
+def _grant_viewing(uow, principal: Principal, request: RequestSnapshot, now: datetime.datetime) -> None:
+    """The last approval of an electronic use: the requester may view the items' content until the period ends."""
+    terms = uow.workflows.payload(request.id)
+    if terms.get("form") == BorrowForm.LEND.value:
+        return  # a physical loan: the paper file is handed out at the desk
+    expires_at = now + datetime.timedelta(days=terms["days"])
+    uow.workflows.add_grants(request.id, request.requester, uow.workflows.item_ids(request.id),
+                             terms.get("may_download", False), terms.get("may_print", False), now, expires_at)
+    record(uow, principal.actor, "grant.issue", "request", str(request.id),
+           {"user": request.requester, "until": expires_at.isoformat(), "items": uow.workflows.item_codes(request.id)})
+
+
+ON_APPROVAL = {RequestKind.ARCHIVING: _archive_items, RequestKind.CORRECTION: _apply_correction,
+               RequestKind.BORROWING: _grant_viewing}
 
 
 def _check_item_fits(kind: RequestKind, item) -> None:

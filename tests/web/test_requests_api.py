@@ -130,3 +130,34 @@ def test_an_item_in_intake_is_not_corrected_but_edited(client, tokens):
                            json={"kind": "correction", "items": [CODE], "changes": {"date": "20110316"},
                                  "reason": "据原件"})
     assert response.status_code == 409 and "edited directly" in response.json["message"]
+
+
+def test_a_reader_views_content_only_while_an_approved_borrowing_is_in_force(client, appliance, tokens):
+    from appliance.services.audit import latest_events
+    from appliance.services.borrowing import expire_grants
+
+    assert client.get(f"/api/v1/items/{CODE}/pages/1", headers=tokens["reader"]).status_code == 403
+    asked = client.post("/api/v1/requests", headers=tokens["reader"],
+                        json={"kind": "borrowing", "items": [CODE], "purpose": "编史修志", "form": "read", "days": 3})
+    assert asked.status_code == 201 and asked.json["payload"]["days"] == 3
+    client.post(f"/api/v1/requests/{asked.json['id']}/decisions", headers=tokens["approver"],
+                json={"decision": "approve"})
+    page = client.get(f"/api/v1/items/{CODE}/pages/1", headers=tokens["reader"])
+    assert page.status_code == 200 and page.mimetype == "image/jpeg"
+    view = latest_events(appliance.uow_factory, 1)[0]
+    assert view.action == "item.view_page" and view.actor == "reader-sun" and "grant" in view.details
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=4)
+    assert expire_grants(appliance.uow_factory, later) == 1
+    assert latest_events(appliance.uow_factory, 1)[0].action == "grant.expire"
+    assert client.get(f"/api/v1/items/{CODE}/pages/1", headers=tokens["reader"]).status_code == 403
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"purpose": "", "form": "read", "days": 3}, "purpose"),
+    ({"purpose": "查考", "form": "read", "days": 365}, "1 to 90 days"),
+    ({"purpose": "查考", "form": "photograph", "days": 3}, "unknown form"),
+])
+def test_bad_borrowing_terms_are_refused(client, tokens, body, message):
+    response = client.post("/api/v1/requests", headers=tokens["reader"],
+                           json={"kind": "borrowing", "items": [CODE], **body})
+    assert response.status_code == 422 and message in response.json["message"]

@@ -5,12 +5,12 @@ import re
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from appliance.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from appliance.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from appliance.domain.permissions import Action
 from appliance.services import item_editing, viewing
 from appliance.services.items import show_item
 from web.console.forms import EmptyForm
-from web.security import appliance, now, requires
+from web.security import appliance, now, requires, requires_content
 
 blueprint = Blueprint("items", __name__, template_folder="templates")
 EDIT_FIELDS = ("title", "date", "responsible", "doc_number", "access_label", "pages", "notes")
@@ -23,7 +23,7 @@ def item_page(code: str):
     principal = g.principal
     view = show_item(appliance().uow_factory, code, principal.scope)
     content = None
-    if principal.may(Action.ITEM_VIEW_CONTENT):
+    if _may_see_content(code):
         content = viewing.item_content(appliance().uow_factory, code, principal.scope)
     return render_template("console/item.html", view=view, item=view.item, content=content, form=EmptyForm(),
                            editable=principal.may(Action.ITEM_EDIT_INTAKE) and view.item.state.value == "intake",
@@ -48,8 +48,9 @@ def edit_item(code: str):
 
 
 @blueprint.get("/items/<code>/pages/<int:number>")
-@requires(Action.ITEM_VIEW_CONTENT)
+@requires_content
 def viewer(code: str, number: int):
+    viewing.content_access(appliance().uow_factory, g.principal, code, now())
     content = viewing.item_content(appliance().uow_factory, code, g.principal.scope)
     if not 1 <= number <= len(content.pages):
         raise NotFoundError(gettext("This item has no page %(number)d.", number=number))
@@ -58,7 +59,7 @@ def viewer(code: str, number: int):
 
 
 @blueprint.get("/items/<code>/pages/<int:number>.jpg")
-@requires(Action.ITEM_VIEW_CONTENT)
+@requires_content
 def page_image(code: str, number: int):
     box = appliance()
     image = viewing.view_page(box.uow_factory, box.blob_store, box.imaging, g.principal, code, number, now())
@@ -66,15 +67,23 @@ def page_image(code: str, number: int):
 
 
 @blueprint.get("/items/<code>/download.pdf")
-@requires(Action.ITEM_VIEW_CONTENT)
+@requires_content
 def download(code: str):
     return _pdf(code, "download", "attachment")
 
 
 @blueprint.get("/items/<code>/print.pdf")
-@requires(Action.ITEM_VIEW_CONTENT)
+@requires_content
 def print_copy(code: str):
     return _pdf(code, "print", "inline")
+
+
+def _may_see_content(code: str) -> bool:
+    try:
+        viewing.content_access(appliance().uow_factory, g.principal, code, now())
+    except ForbiddenError:
+        return False
+    return True
 
 
 def _pdf(code: str, purpose: str, disposition: str) -> Response:

@@ -441,3 +441,20 @@ class WorkflowStepRow(Base):
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ViewingGrantRow(Base):
+    """Leave to view an item's content until a moment, from an approved borrowing request (电子利用)."""
+
+    __tablename__ = "viewing_grants"
+    __table_args__ = (Index("ix_viewing_grants_user_item", "username", "item_id", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("workflow_requests.id"))
+    username: Mapped[str] = mapped_column(String(32))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    may_download: Mapped[bool] = mapped_column(Boolean, default=False)
+    may_print: Mapped[bool] = mapped_column(Boolean, default=False)
+    granted_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from appliance.adapters.db.tables import (
     ItemRow,
+    ViewingGrantRow,
     WorkflowRequestItemRow,
     WorkflowRequestRow,
     WorkflowStepRow,
@@ -96,3 +97,37 @@ class WorkflowRepository:
                  .where(WorkflowStepRow.request_id == request_id).order_by(WorkflowStepRow.id))
         return [(tier, decision, actor, reason, as_utc(when)) for tier, decision, actor, reason, when
                 in self.session.execute(query)]
+
+    # viewing grants
+
+    def add_grants(self, request_id: int, username: str, item_ids: list[int], may_download: bool, may_print: bool,
+                   now: datetime.datetime, expires_at: datetime.datetime) -> None:
+        self.session.add_all(ViewingGrantRow(request_id=request_id, username=username, item_id=item_id,
+                                             may_download=may_download, may_print=may_print, granted_at=now,
+                                             expires_at=expires_at) for item_id in item_ids)
+        self.session.flush()
+
+    def active_grant(self, username: str, item_id: int, now: datetime.datetime) -> tuple[int, bool, bool] | None:
+        """(grant id, may download, may print) of the latest grant in force, or None."""
+        query = (select(ViewingGrantRow.id, ViewingGrantRow.may_download, ViewingGrantRow.may_print)
+                 .where(ViewingGrantRow.username == username, ViewingGrantRow.item_id == item_id,
+                        ViewingGrantRow.expires_at > now, ViewingGrantRow.ended_at.is_(None))
+                 .order_by(ViewingGrantRow.expires_at.desc()).limit(1))
+        row = self.session.execute(query).first()
+        return None if row is None else (row.id, row.may_download, row.may_print)
+
+    def grants_due(self, now: datetime.datetime) -> bool:
+        query = (select(ViewingGrantRow.id)
+                 .where(ViewingGrantRow.expires_at <= now, ViewingGrantRow.ended_at.is_(None)).limit(1))
+        return self.session.scalar(query) is not None
+
+    def end_expired_grants(self, now: datetime.datetime) -> list[tuple[int, str, int]]:
+        """End every grant past its time; (grant id, user, item id) of those ended now."""
+        query = (select(ViewingGrantRow.id, ViewingGrantRow.username, ViewingGrantRow.item_id)
+                 .where(ViewingGrantRow.expires_at <= now, ViewingGrantRow.ended_at.is_(None)))
+        ended = [tuple(row) for row in self.session.execute(query)]
+        if ended:
+            self.session.execute(update(ViewingGrantRow).where(ViewingGrantRow.id.in_([row[0] for row in ended]))
+                                 .values(ended_at=now))
+        return ended
+

@@ -9,7 +9,7 @@ from appliance.domain.retention import RETENTION_PERIODS
 from appliance.services import fonds as fonds_service
 from appliance.services import item_editing, viewing
 from appliance.services.items import list_items, show_item
-from web.security import appliance, now, requires
+from web.security import appliance, now, requires, requires_content
 
 blueprint = Blueprint("items_api", __name__, url_prefix="/api/v1")
 MAX_LIMIT = 200
@@ -56,7 +56,7 @@ def item_edit(code: str):
 
 
 @blueprint.get("/items/<code>/pages/<int:number>")
-@requires(Action.ITEM_VIEW_CONTENT)
+@requires_content
 def item_page_image(code: str, number: int):
     box = appliance()
     image = viewing.view_page(box.uow_factory, box.blob_store, box.imaging, g.principal, code, number, now())

@@ -167,7 +167,10 @@ def _paths() -> dict:
                 "201": _response(REQUEST), **_errors(400, 401, 403, 404, 409, 422)},
             body=_json_body(_object({"kind": {"enum": ["archiving", "correction", "borrowing", "destruction"]},
                                      "items": {"type": "array", "items": TEXT, "minItems": 1},
-                                     "reason": TEXT, "changes": {"type": "object"}},
+                                     "reason": TEXT, "changes": {"type": "object"}, "purpose": TEXT,
+                                     "form": {"enum": ["read", "excerpt", "copy", "lend", "certify"]},
+                                     "days": {"type": "integer", "minimum": 1, "maximum": 90},
+                                     "download": {"type": "boolean"}, "print": {"type": "boolean"}},
                                     required=["kind", "items"])))},
         "/api/v1/requests/{request_id}": {"get": _operation("A request with its items and decisions", {
             "200": _response(REQUEST), **_errors(401, 403, 404)},

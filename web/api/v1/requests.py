@@ -4,9 +4,10 @@ from flask import Blueprint, g, jsonify, request
 
 from appliance.domain.errors import InvalidInputError
 from appliance.domain.permissions import Action
-from appliance.domain.workflow import Decision, RequestKind
+from appliance.domain.workflow import BorrowForm, BorrowTerms, Decision, RequestKind
 from appliance.services import workflows
 from appliance.services.archiving import request_archiving
+from appliance.services.borrowing import request_borrowing
 from appliance.services.corrections import request_correction
 from web.security import appliance, now, requires
 
@@ -25,6 +26,8 @@ def open_request():
     if kind is RequestKind.ARCHIVING:
         view = request_archiving(box.uow_factory, box.blob_store, box.image_problem, g.principal, codes,
                                  _text(body, "reason"), now())
+    elif kind is RequestKind.BORROWING:
+        view = request_borrowing(box.uow_factory, g.principal, codes, _terms(body), now())
     elif kind is RequestKind.CORRECTION:
         changes = body.get("changes")
         if len(codes) != 1 or not isinstance(changes, dict):
@@ -60,6 +63,14 @@ def request_json(view: workflows.RequestView) -> dict:
             "steps": [{"tier": tier, "decision": decision, "by": actor, "reason": reason, "at": when.isoformat()}
                       for tier, decision, actor, reason, when in view.steps],
             "report": view.report, "payload": view.payload}
+
+
+def _terms(body: dict) -> BorrowTerms:
+    days = body.get("days", 7)
+    if not isinstance(days, int) or isinstance(days, bool):
+        raise InvalidInputError("days must be a whole number")
+    return BorrowTerms(_text(body, "purpose"), _choice(BorrowForm, body.get("form", "read"), "form"), days,
+                       body.get("download") is True, body.get("print") is True)
 
 
 def _json_object() -> dict:

@@ -1,4 +1,4 @@
-"""Workflows: requests with their chain of approvals, the items they concern, and every decision.
+"""Workflows: requests with their chain of approvals, the items they concern, every decision, viewing grants.
 
 Revision ID: 0005
 Revises: 0004
@@ -60,8 +60,22 @@ def upgrade() -> None:
         _moment("decided_at"),
     )
     op.create_index("ix_workflow_steps_request", "workflow_steps", ["request_id", "id"])
+    op.create_table(
+        "viewing_grants",
+        sa.Column("id", sa.Integer, primary_key=True),
+        _request_id("viewing_grants"),
+        sa.Column("username", sa.String(32), nullable=False),
+        sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", name="fk_viewing_grants_item_id_items"),
+                  nullable=False),
+        sa.Column("may_download", sa.Boolean, nullable=False),
+        sa.Column("may_print", sa.Boolean, nullable=False),
+        _moment("granted_at"),
+        _moment("expires_at"),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_viewing_grants_user_item", "viewing_grants", ["username", "item_id", "expires_at"])
 
 
 def downgrade() -> None:
-    for table in ("workflow_steps", "workflow_request_items", "workflow_requests"):
+    for table in ("viewing_grants", "workflow_steps", "workflow_request_items", "workflow_requests"):
         op.drop_table(table)
