@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/watermark_bench.py
 	$(BIN)/python bench/web_load_bench.py
 	$(BIN)/python bench/archival_checks_bench.py
+	$(BIN)/python bench/appraisal_bench.py
 
 system-packages:
 	@bash scripts/install-system-packages.sh

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import Select, and_, bindparam, func, select, tuple_, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from appliance.adapters.db.bulk_insert import ITEM_COLUMNS, insert_items
@@ -183,6 +183,28 @@ class CatalogueRepository:
             left, right = tuple_(*(c for c, _ in open_columns)), tuple(v for _, v in open_columns)
             query = query.where(left < right if order.descending else left > right)
         return [_to_item(row) for row in self.session.execute(query.limit(limit))]
+
+    def expired_items(self, fonds_code: str, due_years: dict[str, int], after: ArchivalCode | None, limit: int,
+                      scope: AccessScope = EVERYTHING) -> list[Item]:
+        """Archived items whose retention ran out: for each period, filed in or before its due year; code order."""
+        query = self._expired(fonds_code, due_years, scope).order_by(*_ORDER)
+        if after is not None:
+            position = (after.year, after.retention, after.category, after.department or NO_DEPARTMENT,
+                        after.item_number)
+            query = query.where(tuple_(*_ORDER) > position)
+        return [_to_item(row) for row in self.session.execute(query.limit(limit))]
+
+    def count_expired(self, fonds_code: str, due_years: dict[str, int],
+                      scope: AccessScope = EVERYTHING) -> dict[tuple[int, str], int]:
+        """How many items are due, per (year, retention)."""
+        base = self._expired(fonds_code, due_years, scope).subquery()
+        query = select(base.c.year, base.c.retention, func.count()).group_by(base.c.year, base.c.retention)
+        return {(year, retention): count for year, retention, count in self.session.execute(query)}
+
+    def _expired(self, fonds_code: str, due_years: dict[str, int], scope: AccessScope) -> Select:
+        periods = [and_(ITEMS.c.retention == retention, ITEMS.c.year <= year) for retention, year in due_years.items()]
+        return (_item_query().where(ITEMS.c.fonds_id == self._fonds_id(fonds_code),
+                                    ITEMS.c.state == ItemState.ARCHIVED.value, or_(*periods), *_scope_clause(scope)))
 
     def items_in_state(self, state: ItemState, limit: int, scope: AccessScope = EVERYTHING) -> list[Item]:
         """Items of every fonds in a state, newest first (the intake queue's items to describe)."""
