@@ -5,6 +5,7 @@ from flask import Flask, request
 from appliance.bootstrap import agent_token, build_appliance, check_schema, web_secret_key
 from appliance.domain.intake_manifest import MAX_PAGES
 from web import errors
+from web.api.v1 import appraisal as appraisal_api
 from web.api.v1 import health, intake, openapi, scanners
 from web.api.v1 import items as items_api
 from web.api.v1 import requests as requests_api
@@ -41,7 +42,8 @@ def configure_app(app: Flask, test_config: dict) -> None:
         app.config["SECRET_KEY"] = web_secret_key(appliance.config)
     blueprints = (auth.blueprint, catalogue.blueprint, items.blueprint, intake_console.blueprint, approvals.blueprint,
                   scanners_console.blueprint, admin.blueprint, audit.blueprint, health.blueprint, intake.blueprint,
-                  items_api.blueprint, openapi.blueprint, requests_api.blueprint, scanners.blueprint)
+                  items_api.blueprint, openapi.blueprint, requests_api.blueprint, scanners.blueprint,
+                  appraisal_api.blueprint)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     errors.register(app)

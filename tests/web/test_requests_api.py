@@ -161,3 +161,14 @@ def test_bad_borrowing_terms_are_refused(client, tokens, body, message):
     response = client.post("/api/v1/requests", headers=tokens["reader"],
                            json={"kind": "borrowing", "items": [CODE], **body})
     assert response.status_code == 422 and message in response.json["message"]
+
+
+def test_the_expiry_list_over_the_api(client, appliance, tokens):
+    archived = client.post("/api/v1/requests", headers=tokens["archivist"],
+                           json={"kind": "archiving", "items": [CODE]}).json["id"]
+    client.post(f"/api/v1/requests/{archived}/decisions", headers=tokens["approver"], json={"decision": "approve"})
+    none_yet = client.get("/api/v1/appraisal/expiry?fonds=Z109&year=2030", headers=tokens["archivist"]).json
+    assert none_yet["total"] == 0  # 永久: never due
+    assert client.get("/api/v1/appraisal/expiry?fonds=Z109", headers=tokens["reader"]).status_code == 403
+    bad = client.get("/api/v1/appraisal/expiry?fonds=Z109&year=soon", headers=tokens["archivist"])
+    assert bad.status_code == 422

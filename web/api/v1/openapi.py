@@ -181,6 +181,18 @@ def _paths() -> dict:
             [{"name": "request_id", "in": "path", "required": True, "schema": WHOLE}],
             _json_body(_object({"decision": {"enum": ["approve", "reject", "withdraw"]}, "reason": TEXT},
                                required=["decision"])))},
+        "/api/v1/appraisal/expiry": {"get": _operation(
+            "Archived items whose retention ran out by a year, counted per class, one page at a time", {
+                "200": _response(_object({
+                    "fonds": TEXT, "as_of_year": WHOLE, "due_years": {"type": "object"}, "total": WHOLE,
+                    "classes": {"type": "array", "items": _object({"year": WHOLE, "retention": TEXT,
+                                                                   "items": WHOLE})},
+                    "items": {"type": "array", "items": ITEM}, "next_after": NULLABLE_TEXT})),
+                **_errors(401, 403, 404, 422)},
+            [{"name": "fonds", "in": "query", "required": True, "schema": {**TEXT, "maxLength": 10}},
+             _query("year", {"type": "integer", "minimum": 1900, "maximum": 9999}, "the year asked about"),
+             _query("after", {**TEXT, "maxLength": 60}, "the next_after of the previous page"),
+             _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "items per page (default 50)")])},
         "/api/v1/scanners": {"get": _operation("Scanner agents, their devices and state", {
             "200": _response(_object({"agents": {"type": "array", "items": {"type": "object"}}})),
             **_errors(401, 403)})},
