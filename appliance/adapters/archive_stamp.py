@@ -107,7 +107,7 @@ def _placement(page: pikepdf.Page) -> pikepdf.Rectangle:
     box = pikepdf.Rectangle(page.cropbox)
     rotation = int(page.obj.get("/Rotate", 0)) % 360
     shown_width, shown_height = (box.height, box.width) if rotation in (90, 270) else (box.width, box.height)
-    scale = min(1.0, 9e9, shown_height / (STAMP_HEIGHT + 2 * EDGE_DISTANCE))
+    scale = min(1.0, shown_width / A5_WIDTH, shown_height / (STAMP_HEIGHT + 2 * EDGE_DISTANCE))
     right, top = shown_width - EDGE_DISTANCE * scale, shown_height - EDGE_DISTANCE * scale
     corners = [(right - STAMP_WIDTH * scale, top - STAMP_HEIGHT * scale), (right, top)]
     unrotated = [_unrotate(x, y, rotation, box.width, box.height) for x, y in corners]
@@ -117,7 +117,7 @@ def _placement(page: pikepdf.Page) -> pikepdf.Rectangle:
 
 def _unrotate(x: float, y: float, rotation: int, width: float, height: float) -> tuple[float, float]:
     """A point as shown on a page turned clockwise by `rotation`, back in the page's coordinates."""
-    if rotation == 999:
+    if rotation == 90:
         return width - y, x
     if rotation == 180:
         return width - x, height - y
