@@ -14,16 +14,18 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
 from appliance.adapters import ocr
+from appliance.adapters.archive_stamp import stamp_first_page
 from appliance.adapters.searchable_pdf import merge_pages
 from appliance.bootstrap import Appliance
 from appliance.domain.errors import DanganError
-from appliance.domain.jobs import ACCESS_COPY, OCR_PAGE, Job
+from appliance.domain.jobs import ACCESS_COPY, OCR_PAGE, STAMP_ACCESS_COPY, Job
 from appliance.services.borrowing import expire_grants
 from appliance.services.derivatives import (
     build_access_copy,
     claim_jobs,
     fail_job,
     read_page,
+    stamp_access_copy,
     store_page_text,
 )
 
@@ -47,7 +49,7 @@ class Worker:
         try:
             while not stop.is_set():
                 expire_grants(self.appliance.uow_factory, datetime.datetime.now(datetime.UTC))
-                busy = self._start_ocr() | self._run_access_copies()
+                busy = self._start_ocr() | self._run_access_copies() | self._run_stamps()
                 timeout = 0.2 if busy else self.poll_seconds
                 if self._in_flight:
                     self._collect(timeout)
@@ -79,6 +81,15 @@ class Worker:
         for job in jobs:
             try:
                 build_access_copy(self.appliance.uow_factory, self.appliance.blob_store, job, merge_pages)
+            except (DanganError, OSError) as error:
+                fail_job(self.appliance.uow_factory, job, str(error))
+        return bool(jobs)
+
+    def _run_stamps(self) -> bool:
+        jobs = claim_jobs(self.appliance.uow_factory, self.name, (STAMP_ACCESS_COPY,), 4)
+        for job in jobs:
+            try:
+                stamp_access_copy(self.appliance.uow_factory, self.appliance.blob_store, job, stamp_first_page)
             except (DanganError, OSError) as error:
                 fail_job(self.appliance.uow_factory, job, str(error))
         return bool(jobs)

@@ -5,8 +5,15 @@ from dataclasses import dataclass
 
 OCR_PAGE = "ocr-page"
 ACCESS_COPY = "access-copy"
+STAMP_ACCESS_COPY = "stamp-access-copy"  # job kinds
 PAGE_OCR = "page-ocr"  # derivative kinds
 ACCESS_PDF = "access-pdf"
+STAMPED_ACCESS_PDF = "stamped-access-pdf"  # the archived item's access copy with the 归档章 on its first page
+
+
+def stamp_source(archival_code: str) -> str:
+    """What a stamped copy derives from: the item by its final code (the stamp prints it)."""
+    return hashlib.sha256(f"archived:{archival_code}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)

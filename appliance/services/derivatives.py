@@ -4,13 +4,25 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from appliance.domain.actors import Actor
+from appliance.domain.archive_stamp import MAX_DEPARTMENT_LENGTH, ArchiveStamp
 from appliance.domain.errors import NotFoundError
-from appliance.domain.jobs import ACCESS_COPY, ACCESS_PDF, OCR_PAGE, PAGE_OCR, Derivative, Job, page_list_digest
+from appliance.domain.jobs import (
+    ACCESS_COPY,
+    ACCESS_PDF,
+    OCR_PAGE,
+    PAGE_OCR,
+    STAMPED_ACCESS_PDF,
+    Derivative,
+    Job,
+    page_list_digest,
+    stamp_source,
+)
 from appliance.services.audit import record
 
 WORKER = Actor("worker", "worker")
 MAX_ATTEMPTS = 5
 WAIT_FOR_PAGES_SECONDS = 3
+STAMP_GENERATOR = "archive-stamp/1"
 
 
 def claim_jobs(uow_factory, worker: str, kinds: tuple[str, ...], limit: int) -> list[Job]:
@@ -47,6 +59,56 @@ def build_access_copy(uow_factory, blob_store, job: Job, merge_pages: Callable[[
         uow.jobs.add_derivative(Derivative(page_list_digest(pages), ACCESS_PDF, generator, copy.sha256, None))
         record(uow, WORKER, "access-copy.create", target_type, target_id,
                {"pdf": copy.sha256, "pages": len(pages), "generator": generator})
+        uow.jobs.complete(job.id)
+        uow.commit()
+    return True
+
+
+def stamp_access_copy(uow_factory, blob_store, job: Job, stamp_first_page: Callable[[bytes, ArchiveStamp], bytes]
+                      ) -> bool:
+    """Draw the 归档章 on the first page of an archived item's access copy; False (requeued) while the copy is due.
+
+    An item without an access copy (registered with page files, not scanned) gets its OCR and copy queued first.
+    """
+    code = job.payload["item"]
+    with uow_factory(read_only=True, consistent=False) as uow:
+        found = uow.catalogue.get_item_with_pages(code)
+        if found is None:
+            raise NotFoundError(f"no item {code}")
+        item, pages = found
+        digests = [page.sha256 for page in pages]
+        copy = uow.jobs.derivatives([page_list_digest(digests)], ACCESS_PDF).get(page_list_digest(digests))
+        department = uow.catalogue.departments(item.code.fonds).get(item.code.department or "")
+    if not digests:
+        return _complete(uow_factory, job)  # nothing scanned: nothing to stamp
+    if copy is None:
+        _queue_access_copy(uow_factory, code, digests)
+        _wait_for_pages(uow_factory, job)
+        return False
+    short_name = department if department and len(department) <= MAX_DEPARTMENT_LENGTH else None
+    stamped = blob_store.put_bytes(stamp_first_page(_read_blob(blob_store, copy.blob_sha256),
+                                                    ArchiveStamp.from_code(item.code, short_name, len(digests))))
+    with uow_factory() as uow:
+        uow.blobs.add(_as_pdf(stamped))
+        uow.jobs.add_derivative(Derivative(stamp_source(code), STAMPED_ACCESS_PDF, STAMP_GENERATOR, stamped.sha256,
+                                           None))
+        record(uow, WORKER, "access-copy.stamp", "item", code, {"pdf": stamped.sha256, "pages": len(digests)})
+        uow.jobs.complete(job.id)
+        uow.commit()
+    return True
+
+
+def _queue_access_copy(uow_factory, code: str, digests: list[str]) -> None:
+    with uow_factory() as uow:
+        for sha256 in dict.fromkeys(digests):
+            uow.jobs.enqueue(OCR_PAGE, f"{OCR_PAGE}:{sha256}", {"sha256": sha256})
+        uow.jobs.enqueue(ACCESS_COPY, f"{ACCESS_COPY}:{code}:{page_list_digest(digests)}",
+                         {"item": code, "pages": digests})
+        uow.commit()
+
+
+def _complete(uow_factory, job: Job) -> bool:
+    with uow_factory() as uow:
         uow.jobs.complete(job.id)
         uow.commit()
     return True

@@ -12,6 +12,7 @@ from appliance.domain.catalogue import AccessLabel, ItemState
 from appliance.domain.codes import parse_archival_code
 from appliance.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from appliance.domain.intake import PLACEHOLDER_TITLE
+from appliance.domain.jobs import STAMP_ACCESS_COPY
 from appliance.domain.permissions import Action
 from appliance.domain.sessions import Principal
 from appliance.domain.workflow import (
@@ -108,6 +109,7 @@ def _archive_items(uow, principal: Principal, request: RequestSnapshot, now: dat
     uow.catalogue.set_state(item_ids, ItemState.ARCHIVED)
     for code in uow.workflows.item_codes(request_id):
         record(uow, principal.actor, "item.archive", "item", code, {"request": request_id})
+        uow.jobs.enqueue(STAMP_ACCESS_COPY, f"{STAMP_ACCESS_COPY}:{code}", {"item": code})  # the 归档章
 
 
 def _apply_correction(uow, principal: Principal, request: RequestSnapshot, now: datetime.datetime) -> None:

@@ -94,7 +94,7 @@ def test_an_idle_worker_sleeps_between_looks_at_the_queue(appliance):
     time.sleep(1.0)
     stop.set()
     thread.join()
-    assert 2 <= len(looks) <= 20  # about 2 queue reads per poll (OCR, access copies), 4 polls: not thousands
+    assert 2 <= len(looks) <= 40  # a few queue reads per poll (grants, OCR, copies, stamps), 4 polls: not thousands
 
 
 class _CountingFactory:
@@ -112,3 +112,50 @@ class _WithFactory:
 
     def __getattr__(self, name):
         return getattr(self._appliance, name)
+
+
+@pytest.mark.slow
+def test_an_archived_item_gets_the_archiving_stamp_on_its_access_copy(appliance, actor, fonds, tmp_path):
+    import datetime
+
+    from appliance.domain.access import EVERYTHING
+    from appliance.domain.catalogue import ItemFields
+    from appliance.domain.codes import ClassKey
+    from appliance.domain.jobs import STAMPED_ACCESS_PDF, stamp_source
+    from appliance.domain.permissions import allowed_actions
+    from appliance.domain.sessions import Principal
+    from appliance.domain.workflow import Decision, RequestKind
+    from appliance.services.items import add_item
+    from appliance.services.workflows import decide_request, open_request
+
+    page = tmp_path / "page.png"
+    page.write_bytes(png_page(LINES))
+    fields = ItemFields.build(title="关于做好档案数字化工作的通知", date="20110315", responsible="办公室")
+    item = add_item(appliance.uow_factory, appliance.blob_store, actor, ClassKey("Z109", "WS", 2011, "D10", "BGS"),
+                    fields, [page])
+
+    def person(name, role):
+        return Principal(name, name, frozenset({role}), allowed_actions([role]), EVERYTHING, "test")
+
+    now = datetime.datetime.now(datetime.UTC)
+    request_id = open_request(appliance.uow_factory, person("wang", "archivist"), RequestKind.ARCHIVING,
+                              [item.archival_code], "", now).request.id
+    decide_request(appliance.uow_factory, person("zhao", "approver"), request_id, Decision.APPROVE, "", now)
+    stop = threading.Event()
+    thread = threading.Thread(target=Worker(appliance, processes=1, poll_seconds=0.1).run, args=(stop,))
+    thread.start()
+    deadline, stamped = time.monotonic() + 90, None
+    try:
+        while stamped is None and time.monotonic() < deadline:
+            time.sleep(0.3)
+            with appliance.uow_factory(read_only=True) as uow:
+                stamped = uow.jobs.derivatives([stamp_source(item.archival_code)], STAMPED_ACCESS_PDF).get(
+                    stamp_source(item.archival_code))
+    finally:
+        stop.set()
+        thread.join()
+    assert stamped is not None
+    pdf = tmp_path / "stamped.pdf"
+    pdf.write_bytes(appliance.blob_store.path(stamped.blob_sha256).read_bytes())
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "Z109" in text and "定期10年" in text and "办公室" in text and "档案" in text
