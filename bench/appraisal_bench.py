@@ -19,6 +19,7 @@ from appliance.bootstrap import build_appliance  # noqa: E402
 from appliance.config import load_config  # noqa: E402
 from appliance.services.appraisal import expiry_list  # noqa: E402
 from bench.measures import Figure, format_table, load_note  # noqa: E402
+from bench.results_file import write_named_results  # noqa: E402
 from bench.web_load_home import environment, prepare  # noqa: E402
 
 
@@ -28,6 +29,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=5, help="timed expiry lists per year asked about")
     parser.add_argument("--work", type=Path, help="keep the built home here and reuse it")
     parser.add_argument("--quick", action="store_true", help="20,000 items, 2 runs")
+    parser.add_argument("--no-results", action="store_true", help="do not write bench/results/<date>-appraisal.*")
     options = parser.parse_args(argv)
     if options.quick:
         options.items, options.runs = 20_000, 2
@@ -47,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         figures.append(Figure(f"expiry list as of {as_of} ({listed.total:,} items due), median", seconds, "s", 2.0,
                               note=f"counts per class and the first page of 50, {options.items:,} items"))
     appliance.close()
-    print(format_table({"sqlite": figures}) + load_note())
+    report = format_table({"sqlite": figures}) + load_note()
+    print(report)
+    if not options.no_results and not options.quick:
+        print(f"results written to {write_named_results('appraisal', {'items': options.items}, figures, report)}")
     return 0 if all(figure.verdict == "PASS" for figure in figures) else 1
 
 

@@ -19,11 +19,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 import argparse
-import datetime
 import hashlib
 import io
-import json
-import os
 import tempfile
 from dataclasses import replace
 
@@ -40,7 +37,7 @@ from appliance.services.archival_checks import check_items
 from appliance.services.audit import record
 from appliance.services.fonds import add_department, add_fonds
 from bench.measures import Figure, Stopwatch, load_note, maybe_profiled, progress
-from bench.results_file import RESULTS_DIR, machine, source_state
+from bench.results_file import write_named_results
 from bench.watermark_bench import format_report
 
 RATE_TARGET = 200.0  # items/s
@@ -157,17 +154,8 @@ def measure_checks(appliance: Appliance, codes: list[str]) -> list[Figure]:
 
 
 def write_results(figures: list[Figure], report: str, options) -> Path:
-    """Today's bench/results/<date>-archival-checks.json and .txt; a rerun replaces them."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    today = datetime.date.today().isoformat()
-    path = RESULTS_DIR / f"{today}-archival-checks.json"
-    document = {"date": today, "settings": {"items": options.items, "pages_per_item": PAGES_PER_ITEM,
-                                            "database": "sqlite", "cpus": os.cpu_count()},
-                "machine": machine(), "source": source_state(REPO_ROOT),
-                "figures": [figure.as_dict() for figure in figures]}
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-    path.with_suffix(".txt").write_text(report + "\n")
-    return path
+    settings = {"items": options.items, "pages_per_item": PAGES_PER_ITEM, "database": "sqlite"}
+    return write_named_results("archival-checks", settings, figures, report)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The benchmark results file: bench/results/<date>-catalogue.json, one entry per database."""
+"""Benchmark results files under bench/results: the catalogue's (one entry per database), and one per benchmark."""
 
 import datetime
 import json
@@ -24,6 +24,19 @@ def write_results(results: dict[str, list], settings: dict) -> Path:
         document["databases"][database] = {**run, "figures": [figure.as_dict() for figure in figures]}
     document["notes"] = NOTES
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    return path
+
+
+def write_named_results(name: str, settings: dict, figures: list, report: str) -> Path:
+    """Today's bench/results/<date>-<name>.json (settings, machine, commit, figures) and .txt (the printed table);
+    a rerun the same day replaces them."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    today = datetime.date.today().isoformat()
+    path = RESULTS_DIR / f"{today}-{name}.json"
+    document = {"date": today, "settings": settings, "machine": machine(),
+                "source": source_state(RESULTS_DIR.parents[1]), "figures": [figure.as_dict() for figure in figures]}
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    path.with_suffix(".txt").write_text(report + "\n")
     return path
 
 

@@ -22,7 +22,6 @@ sys.path.insert(0, str(REPO_ROOT))
 import argparse
 import datetime
 import io
-import json
 import os
 import random
 import statistics
@@ -34,7 +33,7 @@ from appliance.adapters.sample_batch import degrade, render_text_page
 from appliance.adapters.watermark import display_rendition, overlay_cache_info, stamp, watermarked_pdf
 from appliance.domain.watermark import Watermark
 from bench.measures import Figure, Stopwatch, latency_figures, load_note, maybe_profiled, progress
-from bench.results_file import RESULTS_DIR, machine, source_state
+from bench.results_file import write_named_results
 
 SEED = 4
 STAMP_TARGET_MS = 150.0
@@ -176,20 +175,8 @@ def format_report(figures: list[Figure]) -> str:
 
 
 def write_results(figures: list[Figure], report: str, options) -> Path:
-    """Today's bench/results/<date>-watermark.json (figures and settings) and .txt (the table); a rerun replaces."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    today = datetime.date.today().isoformat()
-    path = RESULTS_DIR / f"{today}-watermark.json"
-    document = {"date": today, "settings": {"pages": options.pages, "views": options.views, "seed": SEED},
-                "machine": machine(), "source": source_state(REPO_ROOT),
-                "figures": [figure.as_dict() for figure in figures]}
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-    path.with_suffix(".txt").write_text(report + "\n")
-    return path
-
-
-
-
+    settings = {"pages": options.pages, "views": options.views, "seed": SEED}
+    return write_named_results("watermark", settings, figures, report)
 
 
 if __name__ == "__main__":
