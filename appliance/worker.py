@@ -77,19 +77,19 @@ class Worker:
         return bool(jobs)
 
     def _run_access_copies(self) -> bool:
-        jobs = claim_jobs(self.appliance.uow_factory, self.name, (ACCESS_COPY,), 4)
-        for job in jobs:
-            try:
-                build_access_copy(self.appliance.uow_factory, self.appliance.blob_store, job, merge_pages)
-            except (DanganError, OSError) as error:
-                fail_job(self.appliance.uow_factory, job, str(error))
-        return bool(jobs)
+        return self._run_jobs(ACCESS_COPY, lambda job: build_access_copy(
+            self.appliance.uow_factory, self.appliance.blob_store, job, merge_pages))
 
     def _run_stamps(self) -> bool:
-        jobs = claim_jobs(self.appliance.uow_factory, self.name, (STAMP_ACCESS_COPY,), 4)
+        return self._run_jobs(STAMP_ACCESS_COPY, lambda job: stamp_access_copy(
+            self.appliance.uow_factory, self.appliance.blob_store, job, stamp_first_page))
+
+    def _run_jobs(self, kind: str, run) -> bool:
+        """Run up to four jobs of a kind here, in this process; a job that fails is retried later."""
+        jobs = claim_jobs(self.appliance.uow_factory, self.name, (kind,), 4)
         for job in jobs:
             try:
-                stamp_access_copy(self.appliance.uow_factory, self.appliance.blob_store, job, stamp_first_page)
+                run(job)
             except (DanganError, OSError) as error:
                 fail_job(self.appliance.uow_factory, job, str(error))
         return bool(jobs)

@@ -203,7 +203,7 @@ def authenticate(uow_factory, passwords: PasswordHashing, username: str, passwor
         elif matched and fresh.password_hash == account.password_hash:
             outcome = _accept(uow, passwords, actor, fresh, password, moment, password_policy)
         else:
-            outcome = _count_failure(uow, actor, fresh, moment, lockout_policy)
+            outcome = count_failure(uow, actor, fresh, moment, lockout_policy, "wrong password", WRONG_CREDENTIALS)
         uow.commit()
     return outcome
 
@@ -226,15 +226,17 @@ def _accept(uow, passwords: PasswordHashing, actor: Actor, account: Account, pas
     return LoginOutcome(status, message, account)
 
 
-def _count_failure(uow, actor: Actor, account: Account, moment: datetime.datetime,
-                   policy: LockoutPolicy) -> LoginOutcome:
+def count_failure(uow, actor: Actor, account: Account, moment: datetime.datetime, policy: LockoutPolicy,
+                  reason: str, message: str) -> LoginOutcome:
+    """Inside a unit of work: one more failed sign-in step (a password or a second-factor code), audited with its
+    reason; the failure that reaches the limit locks the account."""
     state = after_failure(account.lockout, moment, policy)
     uow.accounts.set_lockout(account.id, state)
     failures = state.failures if state.locked_until is None else policy.max_failures
     record(uow, actor, "login.failure", "user", account.username,
-           {"reason": "wrong password", "failures": failures}, result="failure")
+           {"reason": reason, "failures": failures}, result="failure")
     if state.locked_until is None:
-        return LoginOutcome(LoginStatus.WRONG, WRONG_CREDENTIALS)
+        return LoginOutcome(LoginStatus.WRONG, message)
     record(uow, Actor(LOCKOUT_ACTOR, actor.source), "account.lock", "user", account.username,
            {"until": state.locked_until.isoformat(), "failures": failures})
     return LoginOutcome(LoginStatus.LOCKED, locked_message(state.locked_until), locked_until=state.locked_until)

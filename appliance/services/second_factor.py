@@ -13,12 +13,11 @@ from appliance.domain.accounts import (
     LockoutState,
     LoginOutcome,
     LoginStatus,
-    after_failure,
     normalise_username,
 )
 from appliance.domain.actors import Actor
 from appliance.domain.errors import ConflictError, InvalidInputError
-from appliance.services.accounts import LOCKOUT_ACTOR, locked_message, require_account
+from appliance.services.accounts import count_failure, locked_message, require_account
 from appliance.services.audit import record
 
 ISSUER = "Dangan"
@@ -95,21 +94,10 @@ def check_second_factor(uow_factory, totp: TotpPort, sealer: SealerPort, usernam
             record(uow, actor, "login.second_factor", "user", account.username)
             outcome = LoginOutcome(LoginStatus.OK, "second factor accepted", account)
         else:
-            outcome = _count_wrong_code(uow, actor, account, now, lockout_policy, replay=step is not None)
+            reason = "second factor code used before" if step is not None else "wrong second factor code"
+            outcome = count_failure(uow, actor, account, now, lockout_policy, reason, WRONG_CODE)
         uow.commit()
     return outcome
-
-
-def _count_wrong_code(uow, actor: Actor, account, now, policy: LockoutPolicy, replay: bool) -> LoginOutcome:
-    state = after_failure(account.lockout, now, policy)
-    uow.accounts.set_lockout(account.id, state)
-    reason = "second factor code used before" if replay else "wrong second factor code"
-    record(uow, actor, "login.failure", "user", account.username, {"reason": reason}, result="failure")
-    if state.locked_until is None:
-        return LoginOutcome(LoginStatus.WRONG, WRONG_CODE)
-    record(uow, Actor(LOCKOUT_ACTOR, actor.source), "account.lock", "user", account.username,
-           {"until": state.locked_until.isoformat(), "failures": policy.max_failures})
-    return LoginOutcome(LoginStatus.LOCKED, locked_message(state.locked_until), locked_until=state.locked_until)
 
 
 def reset_totp(uow_factory, actor: Actor, username: str) -> None:

@@ -131,7 +131,7 @@ def issue_token():
     return render_template("console/admin_secret.html", token=token, secret=secret), 200, NO_STORE
 
 
-@blueprint.post("/admin/tokens/<int:token_id>/revoke")
+@blueprint.post("/admin/tokens/<int(max=2147483647):token_id>/revoke")
 @requires(Action.ACCOUNTS_MANAGE)
 def revoke_token(token_id: int):
     return apply_change(lambda: token_service.revoke_token(appliance().uow_factory, actor(), token_id, now()),

@@ -22,7 +22,7 @@ def inbox():
     return render_template("console/approvals.html", inbox=box, form=EmptyForm())
 
 
-@blueprint.post("/approvals/<int:request_id>")
+@blueprint.post("/approvals/<int(max=2147483647):request_id>")
 @signed_in
 def decide(request_id: int):
     try:

@@ -4,33 +4,29 @@ import datetime
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, g, render_template, request, send_file
+from flask import Blueprint, Response, g, render_template, request, send_file
 
 from appliance.adapters.db.audit_search_repository import AuditSearchRepository
 from appliance.adapters.tables import write_xlsx
 from appliance.domain.audit_query import RESULTS, EventQuery, parse_before
 from appliance.domain.permissions import Action
 from appliance.services import audit_search
-from web.security import requires
+from web.security import appliance, requires
 
 blueprint = Blueprint("audit", __name__, template_folder="templates")
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _box():
-    return current_app.extensions["dangan"]
-
-
 def _query() -> EventQuery:
-    return EventQuery.from_form(request.args, _box().config.web.timezone)
+    return EventQuery.from_form(request.args, appliance().config.web.timezone)
 
 
 @blueprint.get("/audit")
 @requires(Action.AUDIT_READ)
 def events():
     query = _query()
-    page = audit_search.search_events(_box().uow_factory, query, parse_before(request.args.get("before")),
+    page = audit_search.search_events(appliance().uow_factory, query, parse_before(request.args.get("before")),
                                       searcher=AuditSearchRepository)
     return render_template("console/audit.html", query=query, page=page, results=RESULTS,
                            paged=bool(request.args.get("before")),
@@ -41,14 +37,15 @@ def events():
 @requires(Action.AUDIT_VERIFY)
 def verify():
     # The CSRF token is checked for every POST before any view runs (web.security).
-    report = audit_search.verify_and_record(_box().uow_factory, g.principal.actor)
+    report = audit_search.verify_and_record(appliance().uow_factory, g.principal.actor)
     return render_template("console/audit_verify.html", report=report)
 
 
 @blueprint.get("/audit/export.csv")
 @requires(Action.AUDIT_EXPORT)
 def export_csv():
-    chunks = audit_search.export_csv(_box().uow_factory, g.principal.actor, _query(), searcher=AuditSearchRepository)
+    chunks = audit_search.export_csv(appliance().uow_factory, g.principal.actor, _query(),
+                                     searcher=AuditSearchRepository)
     disposition = f'attachment; filename="{_file_stem()}.csv"'
     return Response(chunks, mimetype="text/csv", headers={"Content-Disposition": disposition})
 
@@ -59,7 +56,7 @@ def export_xlsx():
     # Deleted when closed: send_file closes it once the response is sent, or the error path below does.
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - it outlives this function
     try:
-        audit_search.export_xlsx(_box().uow_factory, g.principal.actor, _query(), Path(handle.name), write_xlsx,
+        audit_search.export_xlsx(appliance().uow_factory, g.principal.actor, _query(), Path(handle.name), write_xlsx,
                                  searcher=AuditSearchRepository)
     except BaseException:
         handle.close()

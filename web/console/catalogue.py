@@ -3,7 +3,7 @@
 import threading
 import time
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from appliance.domain.catalogue import ItemFilter, parse_item_order
 from appliance.domain.errors import InvalidInputError
@@ -11,21 +11,17 @@ from appliance.domain.permissions import Action
 from appliance.domain.retention import RETENTION_PERIODS
 from appliance.services import fonds as fonds_service
 from appliance.services.items import browse_fonds, catalogue_tree
-from web.security import requires, signed_in
+from web.security import appliance, requires, signed_in
 
 blueprint = Blueprint("catalogue", __name__, template_folder="templates")
-
-
-def _uow_factory():
-    return current_app.extensions["dangan"].uow_factory
 
 
 @blueprint.get("/")
 @signed_in
 def index():
     principal = g.principal
-    overview = fonds_service.fonds_overview(_uow_factory(), principal.scope) if principal.may(Action.ITEM_READ) \
-        else None
+    may_read = principal.may(Action.ITEM_READ)
+    overview = fonds_service.fonds_overview(appliance().uow_factory, principal.scope) if may_read else None
     return render_template("console/index.html", overview=overview)
 
 
@@ -34,8 +30,8 @@ def index():
 def fonds_items(code: str):
     item_filter = ItemFilter(code.upper(), _year(), _choice("retention", RETENTION_PERIODS), _text("department"))
     order = parse_item_order(request.args.get("order"))
-    view = browse_fonds(_uow_factory(), item_filter, after=request.args.get("after") or None,
-                        limit=current_app.extensions["dangan"].config.catalogue.page_size, scope=g.principal.scope,
+    view = browse_fonds(appliance().uow_factory, item_filter, after=request.args.get("after") or None,
+                        limit=appliance().config.catalogue.page_size, scope=g.principal.scope,
                         order=order)
     return render_template("console/fonds.html", fonds=view.fonds, page=view.page, filter=item_filter,
                            departments=view.departments, retentions=RETENTION_PERIODS, order=order,
@@ -68,7 +64,7 @@ def _cached_tree(fonds_code: str, scope):
         cached = _trees.get(key)
         if cached is not None and time.monotonic() - cached[0] < TREE_SECONDS:
             return cached[1]
-        tree = catalogue_tree(_uow_factory(), fonds_code, scope)
+        tree = catalogue_tree(appliance().uow_factory, fonds_code, scope)
         if len(_trees) > 256:
             _trees.clear()
         _trees[key] = (time.monotonic(), tree)

@@ -20,13 +20,13 @@ def queue():
     return render_template("console/intake.html", queue=overview)
 
 
-@blueprint.get("/intake/documents/<int:document_id>")
+@blueprint.get("/intake/documents/<int(max=2147483647):document_id>")
 @requires(Action.INTAKE_VIEW)
 def document(document_id: int):
     return _document_page(document_id)
 
 
-@blueprint.get("/intake/documents/<int:document_id>/pages/<int:number>.jpg")
+@blueprint.get("/intake/documents/<int(max=2147483647):document_id>/pages/<int(max=2147483647):number>.jpg")
 @requires(Action.INTAKE_VIEW)
 def page_image(document_id: int, number: int):
     box = appliance()
@@ -35,7 +35,7 @@ def page_image(document_id: int, number: int):
     return Response(image, mimetype="image/jpeg", headers={"Cache-Control": "no-store, private"})
 
 
-@blueprint.post("/intake/documents/<int:document_id>/file")
+@blueprint.post("/intake/documents/<int(max=2147483647):document_id>/file")
 @requires(Action.INTAKE_REVIEW)
 def file_to_item(document_id: int):
     return _act(document_id, lambda uow_factory, actor: intake_review.file_to_item(
@@ -43,7 +43,7 @@ def file_to_item(document_id: int):
         gettext("Filed to the item."))
 
 
-@blueprint.post("/intake/documents/<int:document_id>/new-item")
+@blueprint.post("/intake/documents/<int(max=2147483647):document_id>/new-item")
 @requires(Action.INTAKE_REVIEW)
 def new_item(document_id: int):
     return _act(document_id, lambda uow_factory, actor: intake_review.file_as_new_item(
@@ -51,7 +51,7 @@ def new_item(document_id: int):
         gettext("A new item was made from the document."))
 
 
-@blueprint.post("/intake/documents/<int:document_id>/split")
+@blueprint.post("/intake/documents/<int(max=2147483647):document_id>/split")
 @requires(Action.INTAKE_REVIEW)
 def split(document_id: int):
     first_page = _whole_number(request.form.get("first_page", ""))
@@ -59,7 +59,7 @@ def split(document_id: int):
         uow_factory, actor, document_id, first_page), gettext("The document was split."))
 
 
-@blueprint.post("/intake/documents/<int:document_id>/move")
+@blueprint.post("/intake/documents/<int(max=2147483647):document_id>/move")
 @requires(Action.INTAKE_REVIEW)
 def move(document_id: int):
     pages = [_whole_number(text) for text in request.form.getlist("page")]

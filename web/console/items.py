@@ -47,7 +47,7 @@ def edit_item(code: str):
     return redirect(url_for("items.item_page", code=item.archival_code, saved=1))
 
 
-@blueprint.get("/items/<code>/pages/<int:number>")
+@blueprint.get("/items/<code>/pages/<int(max=2147483647):number>")
 @requires_content
 def viewer(code: str, number: int):
     viewing.content_access(appliance().uow_factory, g.principal, code, now())
@@ -58,7 +58,7 @@ def viewer(code: str, number: int):
                            text=content.texts[number - 1])
 
 
-@blueprint.get("/items/<code>/pages/<int:number>.jpg")
+@blueprint.get("/items/<code>/pages/<int(max=2147483647):number>.jpg")
 @requires_content
 def page_image(code: str, number: int):
     box = appliance()

@@ -19,7 +19,7 @@ from appliance.domain.scanning import PRESETS
 from appliance.services import coversheet_printing, scanner_status
 from appliance.services.scanners import request_scan
 from web.errors import status_for
-from web.security import requires
+from web.security import appliance, requires
 
 blueprint = Blueprint("scanners_console", __name__, template_folder="templates")
 
@@ -32,12 +32,8 @@ PRESET_LABELS = {"colour": lazy_gettext("Colour"), "greyscale": lazy_gettext("Gr
                  "bitonal": lazy_gettext("Black and white")}
 
 
-def _appliance():
-    return current_app.extensions["dangan"]
-
-
 def _heartbeat_seconds() -> float:
-    return _appliance().config.agent.heartbeat_seconds
+    return appliance().config.agent.heartbeat_seconds
 
 
 def _now() -> datetime.datetime:
@@ -47,7 +43,7 @@ def _now() -> datetime.datetime:
 @blueprint.get("/scanners")
 @requires(Action.SCANNERS_VIEW)
 def overview():
-    box = _appliance()
+    box = appliance()
     view = scanner_status.scanners_overview(box.uow_factory, _now(), _heartbeat_seconds())
     idle_seconds = box.config.web.idle_minutes * 60 // 2  # live updates pause before the session would idle out
     presets = [(preset, PRESET_LABELS[preset]) for preset in PRESETS]
@@ -60,7 +56,7 @@ def overview():
 def scan():
     form = request.form
     try:
-        requested = request_scan(_appliance().uow_factory, g.principal.actor, form.get("agent", "").strip(),
+        requested = request_scan(appliance().uow_factory, g.principal.actor, form.get("agent", "").strip(),
                                  form.get("device", "").strip(), form.get("preset", "colour"),
                                  form.get("duplex") == "on")
     except InvalidInputError as error:
@@ -75,7 +71,7 @@ def scan():
 @requires(Action.SCANNERS_VIEW)
 def events():
     config = current_app.config
-    stream = agent_events(_appliance().uow_factory, _heartbeat_seconds(),
+    stream = agent_events(appliance().uow_factory, _heartbeat_seconds(),
                           config.get("SCANNER_EVENTS_SECONDS", EVENTS_SECONDS),
                           config.get("SCANNER_EVENTS_POLL_SECONDS", EVENTS_POLL_SECONDS))
     # X-Accel-Buffering: a reverse proxy (nginx) in front must pass each event on at once
@@ -86,7 +82,7 @@ def events():
 @blueprint.get("/batches/<batch_id>")
 @requires(Action.SCANNERS_VIEW)
 def batch(batch_id: str):
-    view = scanner_status.batch_report(_appliance().uow_factory, batch_id)
+    view = scanner_status.batch_report(appliance().uow_factory, batch_id)
     return render_template("console/batch.html", view=view, batch=view.batch)
 
 
@@ -131,7 +127,7 @@ def _without_ages(payload: dict) -> list:
 
 
 def _print_sheets(form) -> coversheet_printing.PrintedSheets:
-    uow_factory, actor = _appliance().uow_factory, g.principal.actor
+    uow_factory, actor = appliance().uow_factory, g.principal.actor
     if form.get("kind") == "batch":
         return coversheet_printing.print_batch_sheets(uow_factory, actor, render_pdf, form.get("batch_class", ""),
                                                       _separators(form.get("separators", "")))

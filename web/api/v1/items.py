@@ -55,7 +55,7 @@ def item_edit(code: str):
     return jsonify(item_json(item))
 
 
-@blueprint.get("/items/<code>/pages/<int:number>")
+@blueprint.get("/items/<code>/pages/<int(max=2147483647):number>")
 @requires_content
 def item_page_image(code: str, number: int):
     box = appliance()

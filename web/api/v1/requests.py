@@ -38,13 +38,13 @@ def open_request():
     return jsonify(request_json(view)), 201
 
 
-@blueprint.get("/requests/<int:request_id>")
+@blueprint.get("/requests/<int(max=2147483647):request_id>")
 @requires(Action.ITEM_READ)
 def get_request(request_id: int):
     return jsonify(request_json(workflows.show_request(appliance().uow_factory, request_id, g.principal.scope)))
 
 
-@blueprint.post("/requests/<int:request_id>/decisions")
+@blueprint.post("/requests/<int(max=2147483647):request_id>/decisions")
 @requires(Action.ITEM_READ)
 def decide(request_id: int):
     body = _json_object()
