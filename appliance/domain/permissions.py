@@ -36,6 +36,7 @@ class Action(enum.StrEnum):
     BORROW_APPROVE = "borrow.approve"
     LOAN_ISSUE = "loan.issue"  # hand out and take back physical files
     APPRAISAL_DECIDE = "appraisal.decide"
+    HOLD_MANAGE = "hold.manage"  # place and release legal holds, which stop appraisal and destruction
     DESTRUCTION_APPROVE = "destruction.approve"
     DESTRUCTION_WITNESS = "destruction.witness"
     REPORTS_VIEW = "reports.view"
@@ -59,8 +60,8 @@ RECORD_ACTIONS = frozenset({
     Action.ITEM_READ, Action.ITEM_VIEW_CONTENT, Action.ITEM_REGISTER, Action.ITEM_EDIT_INTAKE,
     Action.CATALOGUE_IMPORT, Action.CATALOGUE_EXPORT, Action.INTAKE_REVIEW, Action.ARCHIVE_REQUEST,
     Action.ARCHIVE_APPROVE, Action.CORRECTION_REQUEST, Action.CORRECTION_APPROVE, Action.BORROW_REQUEST,
-    Action.BORROW_APPROVE, Action.LOAN_ISSUE, Action.APPRAISAL_DECIDE, Action.DESTRUCTION_APPROVE,
-    Action.DESTRUCTION_WITNESS,
+    Action.BORROW_APPROVE, Action.LOAN_ISSUE, Action.APPRAISAL_DECIDE, Action.HOLD_MANAGE,
+    Action.DESTRUCTION_APPROVE, Action.DESTRUCTION_WITNESS,
 })  # what touches the content or description of records: never an administrator's
 
 _ARCHIVIST = {
@@ -68,7 +69,7 @@ _ARCHIVIST = {
     Action.CATALOGUE_IMPORT, Action.CATALOGUE_EXPORT, Action.COVERSHEET_PRINT, Action.SCAN_START,
     Action.FILES_INGEST, Action.SCANNERS_VIEW, Action.INTAKE_VIEW, Action.INTAKE_REVIEW, Action.ARCHIVE_REQUEST,
     Action.CORRECTION_REQUEST, Action.BORROW_REQUEST, Action.BORROW_APPROVE, Action.LOAN_ISSUE,
-    Action.APPRAISAL_DECIDE, Action.DESTRUCTION_WITNESS, Action.REPORTS_VIEW,
+    Action.APPRAISAL_DECIDE, Action.HOLD_MANAGE, Action.DESTRUCTION_WITNESS, Action.REPORTS_VIEW,
 }
 MATRIX: dict[Role, frozenset[Action]] = {
     Role.SYSTEM_ADMIN: frozenset({Action.CATALOGUE_CONFIGURE, Action.SCANNERS_MANAGE, Action.SCANNERS_VIEW,
@@ -78,7 +79,8 @@ MATRIX: dict[Role, frozenset[Action]] = {
     Role.ARCHIVIST: frozenset(_ARCHIVIST),
     Role.APPROVER: frozenset({Action.ITEM_READ, Action.ITEM_VIEW_CONTENT, Action.ARCHIVE_APPROVE,
                               Action.CORRECTION_APPROVE, Action.BORROW_REQUEST, Action.BORROW_APPROVE,
-                              Action.DESTRUCTION_APPROVE, Action.DESTRUCTION_WITNESS, Action.REPORTS_VIEW}),
+                              Action.DESTRUCTION_APPROVE, Action.DESTRUCTION_WITNESS, Action.HOLD_MANAGE,
+                              Action.REPORTS_VIEW}),
     Role.READER: frozenset({Action.ITEM_READ, Action.BORROW_REQUEST}),  # content only through an approved grant
     Role.OPERATOR: frozenset({Action.COVERSHEET_PRINT, Action.SCAN_START, Action.FILES_INGEST,
                               Action.SCANNERS_VIEW, Action.INTAKE_VIEW}),

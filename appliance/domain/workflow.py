@@ -7,7 +7,7 @@ never by the requester: 四眼原则, the four-eyes rule.
 """
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from appliance.domain.catalogue import AccessLabel
 from appliance.domain.errors import ConflictError, ForbiddenError, InvalidInputError
@@ -59,19 +59,25 @@ class ApprovalTier:
 
 @dataclass(frozen=True)
 class ChainPolicy:
-    """How many tiers a request of a kind needs, by the highest access label among its items."""
+    """How many tiers a request needs: by the highest access label among its items, unless its kind has a chain of
+    its own (destruction is always leadership's to approve, whatever the items' labels)."""
 
     tiers_by_label: dict[AccessLabel, tuple[str, ...]]
+    tiers_by_kind: dict[RequestKind, tuple[str, ...]] = field(default_factory=dict)
 
     def chain(self, kind: RequestKind, label: AccessLabel) -> tuple[ApprovalTier, ...]:
-        return tuple(ApprovalTier(name, APPROVING_ACTION[kind]) for name in self.tiers_by_label[label])
+        names = self.tiers_by_kind.get(kind) or self.tiers_by_label[label]
+        return tuple(ApprovalTier(name, APPROVING_ACTION[kind]) for name in names)
 
 
-DEFAULT_CHAIN_POLICY = ChainPolicy({
-    AccessLabel.PUBLIC: ("department head",),
-    AccessLabel.INTERNAL: ("department head",),
-    AccessLabel.RESTRICTED: ("department head", "leadership"),
-})
+DEFAULT_CHAIN_POLICY = ChainPolicy(
+    {
+        AccessLabel.PUBLIC: ("department head",),
+        AccessLabel.INTERNAL: ("department head",),
+        AccessLabel.RESTRICTED: ("department head", "leadership"),
+    },
+    {RequestKind.DESTRUCTION: ("leadership",)},
+)
 
 
 @dataclass(frozen=True)
@@ -161,16 +167,29 @@ class BorrowForm(enum.StrEnum):
     CERTIFY = "certify"
 
 
+class UsePurpose(enum.StrEnum):
+    """利用目的, as the annual statistics of archive authorities count them."""
+
+    WORK = "work"  # 工作查考
+    RESEARCH = "research"  # 学术研究
+    HISTORY = "history"  # 编史修志
+    ECONOMY = "economy"  # 经济建设
+    EDUCATION = "education"  # 宣传教育
+    EVIDENCE = "evidence"  # 个人取证
+    OTHER = "other"  # 其他
+
+
 MAX_BORROW_DAYS = 90
 
 
 @dataclass(frozen=True)
 class BorrowTerms:
-    purpose: str
+    purpose: str  # in the requester's words, for the approver and the register
     form: BorrowForm
     days: int
     may_download: bool = False
     may_print: bool = False
+    purpose_category: UsePurpose = UsePurpose.WORK
 
     def __post_init__(self) -> None:
         if not self.purpose.strip() or len(self.purpose) > MAX_REASON:
@@ -184,5 +203,6 @@ class BorrowTerms:
 
     def as_dict(self) -> dict:
         return {"purpose": self.purpose.strip(), "form": self.form.value, "days": self.days,
-                "may_download": self.may_download, "may_print": self.may_print}
+                "may_download": self.may_download, "may_print": self.may_print,
+                "purpose_category": self.purpose_category.value}
 

@@ -121,6 +121,7 @@ class ItemRow(Base):
     state: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     updated_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    destruction_list: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the 销毁清册 that ended it
 
 
 class BlobRow(Base):
@@ -131,6 +132,8 @@ class BlobRow(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    # the content was destroyed under a destruction list; the row stays as evidence of what there was
+    purged_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ItemPageRow(Base):
@@ -318,6 +321,7 @@ class UserRow(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     clearance: Mapped[str] = mapped_column(String(4), default="公开", server_default="公开")
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     # TOTP secrets are stored sealed (AES-GCM under a key file outside the database), never in the clear.
     totp_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
     totp_pending: Mapped[str | None] = mapped_column(String(200), nullable=True)  # offered, not yet confirmed
@@ -458,3 +462,132 @@ class ViewingGrantRow(Base):
     granted_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LegalHoldRow(Base):
+    """A legal hold (法律冻结) on one item, or on a class: a fonds narrowed by any of category, year, retention and
+    department. While it is not released, nothing it covers is appraised or destroyed."""
+
+    __tablename__ = "legal_holds"
+    __table_args__ = (Index("ix_legal_holds_fonds", "fonds", "released_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fonds: Mapped[str] = mapped_column(String(20))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    retention: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    department: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str] = mapped_column(String(200))
+    placed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    released_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    released_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    release_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class DestructionListRow(Base):
+    """A numbered destruction list (销毁清册): approved through its request, witnessed, then executed; kept forever."""
+
+    __tablename__ = "destruction_lists"
+    __table_args__ = (
+        UniqueConstraint("number", name="uq_destruction_lists_number"),
+        UniqueConstraint("fonds", "year", "sequence", name="uq_destruction_lists_fonds"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40))
+    fonds: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+    request_id: Mapped[int] = mapped_column(ForeignKey("workflow_requests.id"))
+    draft_pdf_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    final_pdf_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    compiled_by: Mapped[str] = mapped_column(String(200))
+    compiled_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    destroyed_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    purged_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class DestructionWitnessRow(Base):
+    """A witness (监销人) who confirmed, signed in as themselves, that a list's items were destroyed."""
+
+    __tablename__ = "destruction_witnesses"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("destruction_lists.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(32), primary_key=True)
+    confirmed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AppraisalDecisionRow(Base):
+    """What the appraisal group decided for an item in an appraisal round; `current` marks the one in force."""
+
+    __tablename__ = "appraisal_decisions"
+    __table_args__ = (
+        CheckConstraint("decision IN ('keep', 'extend', 'destroy')", name="decision"),
+        Index("ix_appraisal_decisions_item", "item_id", "current"),
+        Index("ix_appraisal_decisions_open", "decision", "current", "list_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    round_year: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(8))
+    new_retention: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    review_year: Mapped[int | None] = mapped_column(Integer, nullable=True)  # due again then; None: never again
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    current: Mapped[bool] = mapped_column(Boolean)
+    list_id: Mapped[int | None] = mapped_column(ForeignKey("destruction_lists.id"), nullable=True)
+
+
+class PhysicalLoanRow(Base):
+    """A paper file handed out at the desk under an approved borrowing request, and its return check."""
+
+    __tablename__ = "physical_loans"
+    __table_args__ = (
+        CheckConstraint("return_check IN ('intact', 'pages_missing', 'altered')", name="return_check"),
+        Index("ix_physical_loans_open", "returned_at", "due_at"),
+        Index("ix_physical_loans_borrower", "borrower", "id"),
+        Index("ix_physical_loans_item", "item_id", "returned_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("workflow_requests.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    borrower: Mapped[str] = mapped_column(String(32))
+    issued_by: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    renewals: Mapped[int] = mapped_column(Integer, default=0)
+    reminded_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    overdue_notified_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    returned_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    received_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    pages_counted: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    return_check: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    return_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class NotificationRow(Base):
+    """A message for one person: shown in the console's inbox, and mailed when SMTP is set and they have an address."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint("mail_state IN ('none', 'pending', 'sent', 'failed')", name="mail_state"),
+        Index("ix_notifications_user", "username", "read_at", "id"),
+        Index("ix_notifications_mail", "mail_state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    mail_state: Mapped[str] = mapped_column(String(8), default="none")
+    mail_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    mail_error: Mapped[str | None] = mapped_column(Text, nullable=True)

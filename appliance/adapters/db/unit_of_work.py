@@ -4,12 +4,17 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from appliance.adapters.db.account_repository import AccountRepository
+from appliance.adapters.db.appraisal_repository import AppraisalRepository
 from appliance.adapters.db.audit_repository import AuditRepository
 from appliance.adapters.db.blob_repository import BlobRepository
 from appliance.adapters.db.catalogue_repository import CatalogueRepository
+from appliance.adapters.db.destruction_repository import DestructionRepository
 from appliance.adapters.db.engine import READ_ONLY
+from appliance.adapters.db.hold_repository import HoldRepository
 from appliance.adapters.db.intake_repository import IntakeRepository
 from appliance.adapters.db.job_repository import JobRepository
+from appliance.adapters.db.loan_repository import LoanRepository
+from appliance.adapters.db.notification_repository import NotificationRepository
 from appliance.adapters.db.session_repository import SessionRepository
 from appliance.adapters.db.workflow_repository import WorkflowRepository
 
@@ -31,6 +36,11 @@ class SqlAlchemyUnitOfWork:
         self.accounts = AccountRepository(self.session)
         self.sessions = SessionRepository(self.session)
         self.workflows = WorkflowRepository(self.session)
+        self.holds = HoldRepository(self.session)
+        self.appraisals = AppraisalRepository(self.session)
+        self.destruction = DestructionRepository(self.session)
+        self.loans = LoanRepository(self.session)
+        self.notifications = NotificationRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:
