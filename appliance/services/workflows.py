@@ -57,21 +57,29 @@ def open_request(uow_factory, principal: Principal, kind: RequestKind, codes: li
     Raises ForbiddenError (the principal may not ask), NotFoundError (an item unknown or outside the scope) or
     InvalidInputError (no items, too many, a malformed code, a reason too long).
     """
+    with uow_factory() as uow:
+        request_id = add_request(uow, principal, kind, codes, reason, now, policy, report, payload)
+        uow.commit()
+    return show_request(uow_factory, request_id)
+
+
+def add_request(uow, principal: Principal, kind: RequestKind, codes: list[str], reason: str,
+                now: datetime.datetime, policy: ChainPolicy = DEFAULT_CHAIN_POLICY,
+                report: list[dict] = (), payload: dict | None = None) -> int:
+    """open_request inside the caller's transaction, for services that record more with it; returns its id."""
     principal.require(REQUESTING_ACTION[kind])
     wanted = _codes(codes)
     reason = check_reason(reason)
-    with uow_factory() as uow:
-        items = [_visible_item(uow, code, principal.scope) for code in wanted]
-        for item in items:
-            _check_item_fits(kind, item)
-        label = max((item.fields.access_label for item in items), key=LABEL_RANK.index)
-        chain = policy.chain(kind, label)
-        request_id = uow.workflows.add(kind, chain, principal.username, reason, [item.id for item in items], now,
-                                       report, payload)
-        record(uow, principal.actor, "request.open", "request", str(request_id),
-               {"kind": kind.value, "items": wanted, "chain": [tier.name for tier in chain], "reason": reason})
-        uow.commit()
-    return show_request(uow_factory, request_id)
+    items = [_visible_item(uow, code, principal.scope) for code in wanted]
+    for item in items:
+        _check_item_fits(kind, item)
+    label = max((item.fields.access_label for item in items), key=LABEL_RANK.index)
+    chain = policy.chain(kind, label)
+    request_id = uow.workflows.add(kind, chain, principal.username, reason, [item.id for item in items], now,
+                                   report, payload)
+    record(uow, principal.actor, "request.open", "request", str(request_id),
+           {"kind": kind.value, "items": wanted, "chain": [tier.name for tier in chain], "reason": reason})
+    return request_id
 
 
 def decide_request(uow_factory, principal: Principal, request_id: int, decision: Decision, reason: str,
@@ -145,6 +153,8 @@ def _check_item_fits(kind: RequestKind, item) -> None:
                             "(items in intake are edited directly)")
     if kind is RequestKind.ARCHIVING and item.state is not ItemState.INTAKE:
         raise ConflictError(f"item {item.archival_code} is {item.state.value}: only items in intake are archived")
+    if kind is RequestKind.DESTRUCTION and item.state is not ItemState.ARCHIVED:
+        raise ConflictError(f"item {item.archival_code} is {item.state.value}: only archived items are destroyed")
     if kind is RequestKind.ARCHIVING and item.fields.supplied_title and item.fields.title == PLACEHOLDER_TITLE:
         raise InvalidInputError(f"item {item.archival_code} is not described yet: give it a title before archiving")
 
