@@ -58,16 +58,51 @@ class ApprovalTier:
 
 
 @dataclass(frozen=True)
+class ChainRule:
+    """A chain for requests that match: of a kind, on items of a fonds, a category, an access label (None: any)."""
+
+    tiers: tuple[str, ...]
+    kind: RequestKind | None = None
+    fonds: str | None = None
+    category: str | None = None
+    label: AccessLabel | None = None
+
+    def __post_init__(self) -> None:
+        if not self.tiers or any(not name.strip() or len(name) > 40 for name in self.tiers):
+            raise InvalidInputError("a chain names 1 or more tiers, each 1 to 40 characters")
+
+    def matches(self, kind: RequestKind, item) -> bool:
+        wanted = ((self.kind, kind), (self.fonds, item.code.fonds), (self.category, item.code.category),
+                  (self.label, item.fields.access_label))
+        return all(expected is None or expected == actual for expected, actual in wanted)
+
+
+@dataclass(frozen=True)
 class ChainPolicy:
-    """How many tiers a request needs: by the highest access label among its items, unless its kind has a chain of
-    its own (destruction is always leadership's to approve, whatever the items' labels)."""
+    """Which tiers a request needs. The box's own rules (per kind, fonds, category, access label; first match wins)
+    come before the defaults: by kind where a kind has a chain of its own (destruction is always leadership's), else
+    by the access label. A request on several items takes the longest chain any of them needs."""
 
     tiers_by_label: dict[AccessLabel, tuple[str, ...]]
     tiers_by_kind: dict[RequestKind, tuple[str, ...]] = field(default_factory=dict)
+    rules: tuple[ChainRule, ...] = ()
 
-    def chain(self, kind: RequestKind, label: AccessLabel) -> tuple[ApprovalTier, ...]:
-        names = self.tiers_by_kind.get(kind) or self.tiers_by_label[label]
-        return tuple(ApprovalTier(name, APPROVING_ACTION[kind]) for name in names)
+    def chain_for(self, kind: RequestKind, items) -> tuple[ApprovalTier, ...]:
+        """The chain for a request of `kind` on `items` (catalogue Items); raises InvalidInputError for no items."""
+        if not items:
+            raise InvalidInputError("name at least one item")
+        chains = [self._names_for(kind, item) for item in items]
+        longest = max(chains, key=len)
+        return tuple(ApprovalTier(name, APPROVING_ACTION[kind]) for name in longest)
+
+    def _names_for(self, kind: RequestKind, item) -> tuple[str, ...]:
+        for rule in self.rules:
+            if rule.matches(kind, item):
+                return rule.tiers
+        return self.tiers_by_kind.get(kind) or self.tiers_by_label[AccessLabel(item.fields.access_label)]
+
+    def with_rules(self, rules: tuple[ChainRule, ...]) -> "ChainPolicy":
+        return ChainPolicy(self.tiers_by_label, self.tiers_by_kind, tuple(rules))
 
 
 DEFAULT_CHAIN_POLICY = ChainPolicy(

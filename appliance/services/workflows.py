@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass
 
 from appliance.domain.access import EVERYTHING, AccessScope
-from appliance.domain.catalogue import AccessLabel, ItemState
+from appliance.domain.catalogue import ItemState
 from appliance.domain.codes import parse_archival_code
 from appliance.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from appliance.domain.intake import PLACEHOLDER_TITLE
@@ -36,7 +36,6 @@ REQUESTING_ACTION = {
     RequestKind.BORROWING: Action.BORROW_REQUEST,
     RequestKind.DESTRUCTION: Action.APPRAISAL_DECIDE,
 }
-LABEL_RANK = (AccessLabel.PUBLIC, AccessLabel.INTERNAL, AccessLabel.RESTRICTED)
 MAX_ITEMS = 10_000
 
 
@@ -73,8 +72,7 @@ def add_request(uow, principal: Principal, kind: RequestKind, codes: list[str], 
     items = [_visible_item(uow, code, principal.scope) for code in wanted]
     for item in items:
         _check_item_fits(kind, item)
-    label = max((item.fields.access_label for item in items), key=LABEL_RANK.index)
-    chain = policy.chain(kind, label)
+    chain = policy.chain_for(kind, items)
     request_id = uow.workflows.add(kind, chain, principal.username, reason, [item.id for item in items], now,
                                    report, payload)
     record(uow, principal.actor, "request.open", "request", str(request_id),

@@ -1,10 +1,12 @@
 import pytest
 
-from appliance.domain.catalogue import AccessLabel
+from appliance.domain.catalogue import AccessLabel, Item, ItemFields, ItemState
+from appliance.domain.codes import ClassKey
 from appliance.domain.errors import ConflictError, ForbiddenError, InvalidInputError
 from appliance.domain.permissions import Action
 from appliance.domain.workflow import (
     DEFAULT_CHAIN_POLICY,
+    ChainRule,
     Decision,
     RequestKind,
     RequestSnapshot,
@@ -15,8 +17,13 @@ from appliance.domain.workflow import (
 APPROVER = frozenset({Action.ARCHIVE_APPROVE})
 
 
+def item(label=AccessLabel.INTERNAL, fonds="Z109", category="WS") -> Item:
+    code = ClassKey(fonds, category, 2011, "Y", "BGS").code_for(1)
+    return Item(1, code, ItemFields.build(title="通知", date="20110315", access_label=label), ItemState.ARCHIVED, "")
+
+
 def request(label=AccessLabel.INTERNAL, state=RequestState.PENDING, tier=0, deciders=()) -> RequestSnapshot:
-    chain = DEFAULT_CHAIN_POLICY.chain(RequestKind.ARCHIVING, label)
+    chain = DEFAULT_CHAIN_POLICY.chain_for(RequestKind.ARCHIVING, [item(label)])
     return RequestSnapshot(7, RequestKind.ARCHIVING, state, tier, chain, "wang", tuple(deciders), 0)
 
 
@@ -55,3 +62,28 @@ def test_a_rejection_needs_a_reason_and_only_the_requester_withdraws():
 def test_an_ended_request_takes_no_more_decisions_and_says_its_state(state, decision):
     with pytest.raises(ConflictError, match=f"request 7 is {state.value}"):
         decide(request(state=state), decision, "zhao", APPROVER, "reason")
+
+
+def tier_names(policy, kind, items) -> list[str]:
+    return [tier.name for tier in policy.chain_for(kind, items)]
+
+
+def test_the_default_chain_follows_the_access_label_and_destruction_goes_to_leadership():
+    assert tier_names(DEFAULT_CHAIN_POLICY, RequestKind.BORROWING, [item()]) == ["department head"]
+    assert tier_names(DEFAULT_CHAIN_POLICY, RequestKind.BORROWING, [item(), item(AccessLabel.RESTRICTED)]) == [
+        "department head", "leadership"]
+    assert tier_names(DEFAULT_CHAIN_POLICY, RequestKind.DESTRUCTION, [item(AccessLabel.RESTRICTED)]) == ["leadership"]
+
+
+def test_a_box_rule_for_a_fonds_and_category_comes_first_and_the_longest_chain_wins():
+    rule = ChainRule(("archivist", "department head", "leadership"), RequestKind.BORROWING, "Z109", "KJ")
+    policy = DEFAULT_CHAIN_POLICY.with_rules((rule,))
+    assert len(tier_names(policy, RequestKind.BORROWING, [item(category="KJ")])) == 3
+    assert tier_names(policy, RequestKind.BORROWING, [item(category="WS")]) == ["department head"]
+    assert tier_names(policy, RequestKind.ARCHIVING, [item(category="KJ")]) == ["department head"]
+    assert len(tier_names(policy, RequestKind.BORROWING, [item(), item(category="KJ")])) == 3
+
+
+def test_a_rule_without_tiers_is_refused():
+    with pytest.raises(InvalidInputError, match="1 or more tiers"):
+        ChainRule(())
