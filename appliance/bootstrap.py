@@ -19,6 +19,7 @@ from appliance.config import Config, ConfigError, load_config
 from appliance.domain.accounts import LockoutPolicy, PasswordPolicy
 from appliance.domain.errors import DanganError
 from appliance.domain.sessions import SessionPolicy
+from appliance.domain.workflow import DEFAULT_CHAIN_POLICY, ChainPolicy
 from appliance.services.accounts import PasswordHashing
 from appliance.services.second_factor import SealerPort, TotpPort
 from appliance.services.sessions import ThrottlePolicy
@@ -44,6 +45,7 @@ class Appliance:
     session_policy: SessionPolicy = SessionPolicy()
     throttle_policy: ThrottlePolicy = ThrottlePolicy()
     imaging: PageImaging = WatermarkImaging()  # watermarked page views and PDFs
+    chain_policy: ChainPolicy = DEFAULT_CHAIN_POLICY  # approval chains: the config's rules before the defaults
 
     def __post_init__(self) -> None:
         if self.sealer is None:
@@ -62,10 +64,11 @@ def build_appliance(config: Config | None = None, migrate: bool = True) -> Appli
         upgrade_to_head(engine)
     password_policy, lockout_policy = account_policies(config)
     web = config.web
-    return Appliance(config, engine, UnitOfWorkFactory(engine), BlobStore(config.blob_root),
+    return Appliance(config, engine, UnitOfWorkFactory(engine, config.mail.enabled), BlobStore(config.blob_root),
                      password_policy=password_policy, lockout_policy=lockout_policy,
                      session_policy=SessionPolicy(web.idle_minutes, web.session_hours),
-                     throttle_policy=ThrottlePolicy(web.login_attempts, web.login_window_minutes))
+                     throttle_policy=ThrottlePolicy(web.login_attempts, web.login_window_minutes),
+                     chain_policy=DEFAULT_CHAIN_POLICY.with_rules(config.workflows.rules))
 
 
 MINIMUM_PASSWORD_LENGTH = 8  # 等保2.0 level 3: a weaker policy is not offered

@@ -13,7 +13,8 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from appliance.domain.errors import DanganError
+from appliance.domain.errors import DanganError, InvalidInputError
+from appliance.domain.workflow import chain_rules
 
 DEFAULT_CONFIG_PATH = Path("/etc/dangan/dangan.toml")
 DEFAULT_HOME = Path("/var/lib/dangan")
@@ -83,6 +84,57 @@ class AccountsConfig:
 
 
 @dataclass(frozen=True)
+class WorkflowsConfig:
+    """The box's own approval chains, `[[workflows.chains]]` tables: tiers, and optionally kind, fonds, category and
+    access label the rule is for; the first rule that matches an item wins, the defaults come after them."""
+
+    chains: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        _ = self.rules  # refuse a bad rule at start-up, naming it
+
+    @property
+    def rules(self) -> tuple:
+        try:
+            return chain_rules(self.chains)
+        except InvalidInputError as error:
+            raise ConfigError(f"workflows.chains: {error}") from None
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    """SMTP for notifications by mail; with no host, notifications stay in the console."""
+
+    host: str = ""  # empty: no mail
+    port: int = 587
+    sender: str = ""  # the From address, e.g. dangan@example.cn
+    starttls: bool = True
+    username: str = ""  # empty: the server takes mail without a login
+    password_file: Path | None = None  # a file holding the SMTP password; the password is never in the config
+    timeout: int = 30  # seconds for each SMTP conversation
+    console_url: str = ""  # e.g. https://dangan.example.cn: makes the links in mails absolute; empty: no links
+
+    def __post_init__(self) -> None:
+        if not self.host:
+            return
+        checks = (
+            (1 <= self.port <= 65535, "mail.port must be 1 to 65535"),
+            (1 <= self.timeout <= 600, "mail.timeout must be 1 to 600 seconds"),
+            ("@" in self.sender and not any(character.isspace() for character in self.sender),
+             "mail.sender must be a mail address when mail.host is set"),
+            (not self.console_url or self.console_url.startswith(("https://", "http://")),
+             "mail.console_url must start with https:// or http://"),
+        )
+        for passed, message in checks:
+            if not passed:
+                raise ConfigError(message)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
 class Config:
     home: Path = DEFAULT_HOME
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -91,6 +143,8 @@ class Config:
     agent: AgentConfig = field(default_factory=AgentConfig)
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     accounts: AccountsConfig = field(default_factory=AccountsConfig)
+    mail: MailConfig = field(default_factory=MailConfig)
+    workflows: WorkflowsConfig = field(default_factory=WorkflowsConfig)
 
     @property
     def database_url(self) -> str:

@@ -13,8 +13,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from appliance.adapters import ocr
 from appliance.adapters.archive_stamp import stamp_first_page
+from appliance.adapters.mailer import build_mailer
 from appliance.adapters.searchable_pdf import merge_pages
 from appliance.bootstrap import Appliance
 from appliance.domain.errors import DanganError
@@ -28,8 +31,12 @@ from appliance.services.derivatives import (
     stamp_access_copy,
     store_page_text,
 )
+from appliance.services.destruction import purge_destroyed
+from appliance.services.loans import send_loan_reminders
+from appliance.services.notifications import deliver_mail
 
 log = logging.getLogger("dangan.worker")
+MAIL_ROUND = datetime.timedelta(seconds=15)  # mail waits at most this long; an SMTP server is not polled harder
 
 
 class Worker:
@@ -40,6 +47,8 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.name = f"{os.uname().nodename}:{os.getpid()}"
         self._in_flight: dict[Future, Job] = {}
+        self.mailer = build_mailer(appliance.config.mail)  # None when no SMTP server is set
+        self._next_mail_round = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
     def run(self, stop: threading.Event) -> None:
         """Work until `stop` is set; jobs still running then are left to their lease and run again later."""
@@ -48,7 +57,7 @@ class Worker:
         self._pool = self._new_pool()
         try:
             while not stop.is_set():
-                expire_grants(self.appliance.uow_factory, datetime.datetime.now(datetime.UTC))
+                self._keep_house(datetime.datetime.now(datetime.UTC))
                 busy = self._start_ocr() | self._run_access_copies() | self._run_stamps()
                 timeout = 0.2 if busy else self.poll_seconds
                 if self._in_flight:
@@ -58,6 +67,23 @@ class Worker:
             self._collect(timeout=None)
         finally:
             self._pool.shutdown(cancel_futures=True)
+
+    def _keep_house(self, now: datetime.datetime) -> None:
+        """What falls due with time: grants end, loans are reminded, destroyed content is purged.
+
+        Each is one cheap read when nothing is due; one failing must not stop the others or the queue.
+        """
+        box = self.appliance
+        chores = [lambda: expire_grants(box.uow_factory, now), lambda: send_loan_reminders(box.uow_factory, now),
+                  lambda: purge_destroyed(box.uow_factory, box.blob_store, now)]
+        if self.mailer is not None and now >= self._next_mail_round:
+            self._next_mail_round = now + MAIL_ROUND
+            chores.append(lambda: deliver_mail(box.uow_factory, self.mailer, now))
+        for chore in chores:
+            try:
+                chore()
+            except (DanganError, OSError, SQLAlchemyError) as error:
+                log.warning("housekeeping failed, tried again next round: %s", error)
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.processes, mp_context=get_context("forkserver"))

@@ -79,6 +79,19 @@ class BlobStore:
         if digest.hexdigest() != ref.sha256 or size != ref.size:
             raise IntegrityError(f"blob {ref.sha256} is damaged: its content no longer matches its digest")
 
+    def purge(self, sha256: str) -> bool:
+        """Delete a blob's file for good (destruction under an approved list); True if there was one to delete.
+
+        A file already gone is fine: a purge cut short by a crash is finished by running it again.
+        """
+        path = self.path(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        _fsync_directory(path.parent)  # the deletion survives a power cut once the purge is recorded
+        return True
+
     def digests(self) -> Iterator[str]:
         yield from (path.name for path in (self.root / "sha256").glob("*/*/*"))
 

@@ -6,6 +6,7 @@ depends on its kind and the highest access label among its items. Each tier is d
 never by the requester: 四眼原则, the four-eyes rule.
 """
 
+import datetime
 import enum
 from dataclasses import dataclass, field
 
@@ -103,6 +104,25 @@ class ChainPolicy:
 
     def with_rules(self, rules: tuple[ChainRule, ...]) -> "ChainPolicy":
         return ChainPolicy(self.tiers_by_label, self.tiers_by_kind, tuple(rules))
+
+
+RULE_KEYS = {"tiers", "kind", "fonds", "category", "label"}
+
+
+def chain_rules(tables: list) -> tuple[ChainRule, ...]:
+    """Rules from the configuration's tables; raises InvalidInputError naming the rule and what is wrong."""
+    rules = []
+    for number, table in enumerate(tables, start=1):
+        if not isinstance(table, dict) or not set(table) <= RULE_KEYS or not isinstance(table.get("tiers"), list):
+            raise InvalidInputError(f"rule {number} needs tiers = [...] and only {', '.join(sorted(RULE_KEYS))}")
+        try:
+            rules.append(ChainRule(tuple(str(name) for name in table["tiers"]),
+                                   RequestKind(table["kind"]) if "kind" in table else None,
+                                   table.get("fonds"), table.get("category"),
+                                   AccessLabel(table["label"]) if "label" in table else None))
+        except (ValueError, InvalidInputError) as error:
+            raise InvalidInputError(f"rule {number}: {error}") from None
+    return tuple(rules)
 
 
 DEFAULT_CHAIN_POLICY = ChainPolicy(
@@ -241,3 +261,20 @@ class BorrowTerms:
                 "may_download": self.may_download, "may_print": self.may_print,
                 "purpose_category": self.purpose_category.value}
 
+
+
+@dataclass(frozen=True)
+class ViewingGrant:
+    """Leave to view an item's content, from an approved electronic use, until it expires or is ended."""
+
+    id: int
+    request_id: int
+    item_code: str
+    granted_at: datetime.datetime
+    expires_at: datetime.datetime
+    ended_at: datetime.datetime | None
+    may_download: bool
+    may_print: bool
+
+    def in_force(self, now: datetime.datetime) -> bool:
+        return self.ended_at is None and self.expires_at > now

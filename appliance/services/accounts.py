@@ -30,6 +30,7 @@ from appliance.domain.accounts import (
 )
 from appliance.domain.actors import Actor
 from appliance.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from appliance.domain.notifications import check_mail_address
 from appliance.services.audit import record
 from appliance.services.sessions import end_sessions_of
 
@@ -80,6 +81,28 @@ def set_scope(uow_factory, actor: Actor, username: str, scope: AccessScope) -> A
                {"from": _scope_details(account.scope), "to": _scope_details(scope)})
         uow.commit()
     return get_user(uow_factory, account.username)
+
+
+def set_mail_address(uow_factory, actor: Actor, username: str, address: str) -> str:
+    """Set (or with "" remove) the address a user's notifications are mailed to; returns it as stored.
+
+    Raises InvalidInputError (not a mail address) or NotFoundError.
+    """
+    address = check_mail_address(address)
+    with uow_factory() as uow:
+        account = require_account(uow, username, for_update=True)
+        before = uow.notifications.mail_addresses([account.username]).get(account.username, "")
+        if address != before:
+            uow.notifications.set_mail_address(account.id, address)
+            record(uow, actor, "account.email", "user", account.username, {"from": before, "to": address})
+            uow.commit()
+    return address
+
+
+def mail_addresses(uow_factory) -> dict[str, str]:
+    """Every user's mail address, by user name (those without one are left out)."""
+    with uow_factory(read_only=True) as uow:
+        return uow.notifications.mail_addresses()
 
 
 def _scope_details(scope: AccessScope) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 from appliance.domain.errors import InvalidInputError
 from appliance.domain.permissions import Action
 from appliance.domain.sessions import Principal
-from appliance.domain.workflow import RequestKind
+from appliance.domain.workflow import DEFAULT_CHAIN_POLICY, ChainPolicy, RequestKind
 from appliance.services.archival_checks import check_items
 from appliance.services.workflows import RequestView, open_request, require_visible_item
 
@@ -21,7 +21,8 @@ class ChecksFailedError(InvalidInputError):
 
 
 def request_archiving(uow_factory, blob_store, image_problem: Callable[[Path, str], str | None],
-                      principal: Principal, codes: list[str], reason: str, now: datetime.datetime) -> RequestView:
+                      principal: Principal, codes: list[str], reason: str, now: datetime.datetime,
+                      policy: ChainPolicy = DEFAULT_CHAIN_POLICY) -> RequestView:
     """Run the four checks on the items and, when every item passes, open the archiving request with the report.
 
     Raises ChecksFailedError naming each failing item and rule, and whatever open_request raises.
@@ -36,4 +37,4 @@ def request_archiving(uow_factory, blob_store, image_problem: Callable[[Path, st
             f"{report.archival_code}: " + ", ".join(finding.message for finding in report.findings)
             for report in failed[:20]))
     return open_request(uow_factory, principal, RequestKind.ARCHIVING, codes, reason, now,
-                        report=[report.as_dict() for report in reports])
+                        policy, report=[report.as_dict() for report in reports])

@@ -5,13 +5,13 @@ import datetime
 from appliance.domain.codes import parse_archival_code
 from appliance.domain.errors import InvalidInputError
 from appliance.domain.sessions import Principal
-from appliance.domain.workflow import RequestKind
+from appliance.domain.workflow import DEFAULT_CHAIN_POLICY, ChainPolicy, RequestKind
 from appliance.services.item_editing import changed_fields, check_field_names, field_differences
 from appliance.services.workflows import RequestView, open_request
 
 
 def request_correction(uow_factory, principal: Principal, archival_code: str, changes: dict, reason: str,
-                       now: datetime.datetime) -> RequestView:
+                       now: datetime.datetime, policy: ChainPolicy = DEFAULT_CHAIN_POLICY) -> RequestView:
     """Ask to change fields of an archived item; the values are checked now and applied at the last approval.
 
     Raises InvalidInputError (no reason, an unknown field, a bad value, nothing that changes), ConflictError (the
@@ -31,5 +31,5 @@ def request_correction(uow_factory, principal: Principal, archival_code: str, ch
         payload = {"changes": changes, "differences": differences}
     else:
         payload = {}  # open_request answers for an unknown or hidden item
-    return open_request(uow_factory, principal, RequestKind.CORRECTION, [code], reason, now,
+    return open_request(uow_factory, principal, RequestKind.CORRECTION, [code], reason, now, policy,
                         payload=payload)

@@ -56,8 +56,9 @@ def item_content(uow_factory, archival_code: str, scope: AccessScope) -> ItemCon
 def content_access(uow_factory, principal: Principal, archival_code: str, now: datetime.datetime,
                    purpose: str = "view") -> dict:
     """How the principal may see the item's content: by role, or by a viewing grant in force (its id is returned
-    for the audit event). Raises ForbiddenError without either, or when the grant does not cover `purpose`;
-    NotFoundError for an unknown or hidden item."""
+    for the audit event). Raises ForbiddenError without either, when the grant does not cover `purpose`, or when
+    the item was destroyed; NotFoundError for an unknown or hidden item."""
+    _refuse_destroyed(uow_factory, archival_code)
     if principal.may(Action.ITEM_VIEW_CONTENT):
         return {}
     with uow_factory(read_only=True, consistent=False) as uow:
@@ -85,10 +86,16 @@ def view_page(uow_factory, blob_store, imaging: PageImaging, principal: Principa
 
 def view_intake_page(uow_factory, blob_store, imaging: PageImaging, principal: Principal, document_id: int,
                      number: int, now: datetime.datetime) -> bytes:
-    """Page `number` of a delivered document in intake, stamped for the viewer; audited. Raises NotFoundError."""
+    """Page `number` of a delivered document in intake, stamped for the viewer; audited.
+
+    Raises NotFoundError, or ForbiddenError when the document's item was destroyed."""
     with uow_factory(read_only=True, consistent=False) as uow:
+        destroyed_under = uow.destruction.document_destroyed_under(document_id)
         digests = uow.intake.document_pages(document_id)
         page = uow.blobs.get(digests[number - 1]) if 1 <= number <= len(digests) else None
+    if destroyed_under is not None:
+        raise ForbiddenError(f"intake document {document_id} became part of an item destroyed under list "
+                             f"{destroyed_under}: its pages no longer exist")
     if page is None:
         raise NotFoundError(f"intake document {document_id} has no page {number}")
     image = imaging.stamp(_rendition(uow_factory, blob_store, imaging, page), _watermark(principal, now))
@@ -114,6 +121,15 @@ def download_pdf(uow_factory, blob_store, imaging: PageImaging, principal: Princ
     document = imaging.watermarked_pdf(renditions, _watermark(principal, now))
     _audit_use(uow_factory, principal, f"item.{purpose}", item, {"pages": len(pages), **access})
     return document
+
+
+def _refuse_destroyed(uow_factory, archival_code: str) -> None:
+    """The catalogue entry of a destroyed item stays; its content is gone, and saying so beats a missing file."""
+    code = parse_archival_code(archival_code).format()
+    with uow_factory(read_only=True, consistent=False) as uow:
+        number = uow.destruction.destroyed_under(code)
+    if number is not None:
+        raise ForbiddenError(f"item {code} was destroyed under list {number}: its content no longer exists")
 
 
 def _visible_item(uow, archival_code: str, scope: AccessScope) -> tuple[Item, list[BlobRef]]:

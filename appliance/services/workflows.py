@@ -29,6 +29,7 @@ from appliance.domain.workflow import (
 )
 from appliance.services.audit import record
 from appliance.services.item_editing import changed_fields, field_differences
+from appliance.services.notifications import notify_request_decided, notify_request_opened
 
 REQUESTING_ACTION = {
     RequestKind.ARCHIVING: Action.ARCHIVE_REQUEST,
@@ -77,6 +78,7 @@ def add_request(uow, principal: Principal, kind: RequestKind, codes: list[str], 
                                    report, payload)
     record(uow, principal.actor, "request.open", "request", str(request_id),
            {"kind": kind.value, "items": wanted, "chain": [tier.name for tier in chain], "reason": reason})
+    notify_request_opened(uow, request_id, now)
     return request_id
 
 
@@ -104,6 +106,7 @@ def decide_request(uow_factory, principal: Principal, request_id: int, decision:
         details = {"tier": request.tier, "tier_name": _tier_name(request), "state": outcome.state.value,
                    "reason": reason}
         record(uow, principal.actor, f"request.{decision.value}", "request", str(request_id), details)
+        notify_request_decided(uow, request_id, reason, now)
         uow.commit()
     return show_request(uow_factory, request_id)
 

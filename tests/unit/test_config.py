@@ -37,6 +37,10 @@ def test_file_then_environment(tmp_path):
         ("[database]\necho = 'yes'\n", "database.echo must be true or false"),
         ("web = 3\n", "web must be a table"),
         ("[web\n", "not valid TOML"),
+        ("[[workflows.chains]]\nkind = 'lending'\ntiers = ['x']\n", "workflows.chains: rule 1: 'lending'"),
+        ("[[workflows.chains]]\nlabel = '绝密'\ntiers = ['x']\n", "workflows.chains: rule 1"),
+        ("[[workflows.chains]]\nkind = 'borrowing'\n", "rule 1 needs tiers"),
+        ("[[workflows.chains]]\ntiers = []\n", "1 or more tiers"),
     ],
 )
 def test_bad_files_name_the_key(tmp_path, text, message):
@@ -70,3 +74,10 @@ def test_account_policies_come_from_the_config_and_are_never_weaker_than_level_3
         account_policies(load_config({"DANGAN_ACCOUNTS_PASSWORD_MIN_LENGTH": "6"}))
     with pytest.raises(ConfigError, match="password_min_classes"):
         account_policies(load_config({"DANGAN_ACCOUNTS_PASSWORD_MIN_CLASSES": "5"}))
+
+
+def test_approval_chains_are_read_as_rules(tmp_path):
+    config = load_config(write(tmp_path, "[[workflows.chains]]\nkind = 'borrowing'\ncategory = 'KJ'\n"
+                                         "label = '受控'\ntiers = ['archivist', 'department head', 'leadership']\n"))
+    (rule,) = config.workflows.rules
+    assert (rule.kind.value, rule.category, rule.label.value, len(rule.tiers)) == ("borrowing", "KJ", "受控", 3)

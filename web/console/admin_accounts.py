@@ -75,6 +75,14 @@ def set_scope(username: str):
                         "admin.users")
 
 
+@blueprint.post("/admin/users/<username>/email")
+@requires(Action.ACCOUNTS_MANAGE)
+def set_email(username: str):
+    return apply_change(
+        lambda: account_service.set_mail_address(appliance().uow_factory, actor(), username, form_text("email", 300)),
+        _users_page, gettext("Mail address of %(user)s changed.", user=username), "admin.users")
+
+
 @blueprint.post("/admin/users/<username>/unlock")
 @requires(Action.ACCOUNTS_MANAGE)
 def unlock(username: str):
@@ -143,8 +151,10 @@ def _users_page(error: str | None = None) -> str:
     if request.endpoint == "admin.add_user":
         entered = {name: request.form.get(name, "") for name in ADD_USER_FIELDS}
         entered["roles"] = request.form.getlist("role")
-    return render_template("console/admin_users.html", accounts=account_service.list_users(appliance().uow_factory),
-                           roles=list(Role), clearances=clearance_labels(), now=now(), error=error, entered=entered,
+    uow_factory = appliance().uow_factory
+    return render_template("console/admin_users.html", accounts=account_service.list_users(uow_factory),
+                           addresses=account_service.mail_addresses(uow_factory), roles=list(Role),
+                           clearances=clearance_labels(), now=now(), error=error, entered=entered,
                            open_user=(request.view_args or {}).get("username"))
 
 

@@ -8,6 +8,7 @@ from appliance.domain.permissions import Action
 from appliance.domain.workflow import Decision
 from appliance.services import workflows
 from appliance.services.archiving import request_archiving
+from appliance.services.corrections import request_correction
 from web.console.forms import EmptyForm
 from web.security import appliance, now, requires, signed_in
 
@@ -44,9 +45,29 @@ def ask_archiving(code: str):
     try:
         box = appliance()
         view = request_archiving(box.uow_factory, box.blob_store, box.image_problem, g.principal, [code],
-                                 request.form.get("reason", ""), now())
+                                 request.form.get("reason", ""), now(), box.chain_policy)
     except REFUSALS + (NotFoundError,) as refused:
         flash(str(refused), "error")
         return redirect(url_for("items.item_page", code=code))
     flash(gettext("Archiving asked for as request %(number)d.", number=view.request.id), "info")
+    return redirect(url_for("approvals.inbox"))
+
+
+CORRECTABLE_FIELDS = ("title", "date", "responsible", "doc_number", "notes")
+
+
+@blueprint.post("/items/<code>/correction")
+@requires(Action.CORRECTION_REQUEST)
+def ask_correction(code: str):
+    box = appliance()
+    try:
+        current = workflows.require_visible_item(box.uow_factory, code, g.principal.scope).fields
+        changes = {name: request.form[name] for name in CORRECTABLE_FIELDS
+                   if name in request.form and request.form[name] != str(getattr(current, name))}
+        view = request_correction(box.uow_factory, g.principal, code, changes, request.form.get("reason", ""), now(),
+                                  box.chain_policy)
+    except REFUSALS + (NotFoundError,) as refused:
+        flash(str(refused), "error")
+        return redirect(url_for("items.item_page", code=code))
+    flash(gettext("Correction asked for as request %(number)d.", number=view.request.id), "info")
     return redirect(url_for("approvals.inbox"))

@@ -8,7 +8,9 @@ from flask_babel import gettext
 from appliance.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from appliance.domain.permissions import Action
 from appliance.services import item_editing, viewing
+from appliance.services.item_standing import item_standing
 from appliance.services.items import show_item
+from web.console.borrowing import viewing_grant
 from web.console.forms import EmptyForm
 from web.security import appliance, now, requires, requires_content
 
@@ -25,9 +27,20 @@ def item_page(code: str):
     content = None
     if _may_see_content(code):
         content = viewing.item_content(appliance().uow_factory, code, principal.scope)
-    return render_template("console/item.html", view=view, item=view.item, content=content, form=EmptyForm(),
-                           editable=principal.may(Action.ITEM_EDIT_INTAKE) and view.item.state.value == "intake",
-                           error=request.args.get("error"))
+    by_grant = not principal.may(Action.ITEM_VIEW_CONTENT)  # content only through a borrowing: say how it stands
+    grant = viewing_grant(principal, view.item.archival_code, now()) if by_grant else None
+    return _item_page(view, content=content, error=request.args.get("error"), by_grant=by_grant, grant=grant)
+
+
+def _item_page(view, **shown) -> str:
+    """The item page with where the item stands; `shown` adds its content, an error, the form as submitted."""
+    principal = g.principal
+    state = view.item.state.value
+    return render_template("console/item.html", view=view, item=view.item, form=shown.pop("form", EmptyForm()),
+                           editable=principal.may(Action.ITEM_EDIT_INTAKE) and state == "intake",
+                           correctable=principal.may(Action.CORRECTION_REQUEST) and state == "archived",
+                           standing=item_standing(appliance().uow_factory, view.item.archival_code, principal.scope),
+                           **shown)
 
 
 @blueprint.post("/items/<code>/edit")
@@ -42,8 +55,7 @@ def edit_item(code: str):
                                              g.principal.scope)
     except (InvalidInputError, ConflictError) as refused:
         view = show_item(appliance().uow_factory, code, g.principal.scope)
-        return render_template("console/item.html", view=view, item=view.item, content=None, form=form,
-                               editable=True, error=str(refused), submitted=changes), 422
+        return _item_page(view, form=form, error=str(refused), submitted=changes), 422
     return redirect(url_for("items.item_page", code=item.archival_code, saved=1))
 
 

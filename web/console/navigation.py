@@ -1,13 +1,19 @@
-"""The console's menu: each entry shows only to those allowed its action, in the order people work."""
+"""The console's menu: each entry shows only to those allowed its action, in the order people work; with the
+counts of unread notifications and of requests waiting for the person's decision."""
 
 from dataclasses import dataclass
 
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
 from flask_babel import lazy_gettext
 from werkzeug.routing import BuildError
 
+from appliance.domain.notifications import Counts
 from appliance.domain.permissions import Action
 from appliance.domain.sessions import Principal
+from appliance.services.notifications import counts
+from web.security import appliance
+
+COUNTED_ENDPOINT = "approvals.inbox"  # its entry shows how many requests wait for the person
 
 
 @dataclass(frozen=True)
@@ -41,11 +47,13 @@ class MenuLink:
     url: str
     label: str
     current: bool
+    count: int = 0
 
 
 def navigation(principal: Principal) -> list[MenuLink]:
     """The entries this principal may use whose pages exist."""
     links = []
+    waiting = notice_counts(principal).awaiting
     for entry in MENU:
         if not principal.may(entry.action):
             continue
@@ -53,9 +61,18 @@ def navigation(principal: Principal) -> list[MenuLink]:
             url = url_for(entry.endpoint)
         except BuildError:  # a page not built yet: no link rather than a broken one
             continue
-        links.append(MenuLink(url, str(entry.label), request.endpoint == entry.endpoint))
+        count = waiting if entry.endpoint == COUNTED_ENDPOINT else 0
+        links.append(MenuLink(url, str(entry.label), request.endpoint == entry.endpoint, count))
     return links
+
+
+def notice_counts(principal: Principal) -> Counts:
+    """Unread notifications and waiting requests, asked once per page (one query for both)."""
+    if "notice_counts" not in g:
+        g.notice_counts = counts(appliance().uow_factory, principal)
+    return g.notice_counts
 
 
 def init_navigation(app: Flask) -> None:
     app.jinja_env.globals["navigation"] = navigation
+    app.jinja_env.globals["notice_counts"] = notice_counts

@@ -13,9 +13,14 @@ class BlobRepository:
         self.session = session
 
     def add(self, ref: BlobRef) -> None:
-        """Record a blob once; recording the same content again is a no-op."""
-        if self.session.get(BlobRow, ref.sha256) is None:
+        """Record a blob once; recording the same content again is a no-op, unless it was purged: the store holds
+        it again now (the same bytes scanned anew after a destruction), so it is no longer marked purged."""
+        row = self.session.get(BlobRow, ref.sha256)
+        if row is None:
             self.session.add(BlobRow(sha256=ref.sha256, sm3=ref.sm3, size=ref.size, media_type=ref.media_type))
+            self.session.flush()
+        elif row.purged_at is not None:
+            row.purged_at = None
             self.session.flush()
 
     def get(self, sha256: str) -> BlobRef | None:

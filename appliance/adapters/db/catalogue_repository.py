@@ -2,12 +2,13 @@
 
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from appliance.adapters.db.bulk_insert import ITEM_COLUMNS, insert_items
 from appliance.adapters.db.tables import (
     NO_DEPARTMENT,
+    AppraisalDecisionRow,
     BlobRow,
     CategoryRow,
     ClassCounterRow,
@@ -25,6 +26,7 @@ from appliance.domain.catalogue_tree import ClassCount
 from appliance.domain.codes import ArchivalCode, ClassKey
 
 ITEMS = ItemRow.__table__
+_DECISIONS = AppraisalDecisionRow.__table__
 _ITEM_COLUMNS = (
     ITEMS.c.id,
     FondsRow.code.label("fonds"),
@@ -185,26 +187,41 @@ class CatalogueRepository:
         return [_to_item(row) for row in self.session.execute(query.limit(limit))]
 
     def expired_items(self, fonds_code: str, due_years: dict[str, int], after: ArchivalCode | None, limit: int,
-                      scope: AccessScope = EVERYTHING) -> list[Item]:
-        """Archived items whose retention ran out: for each period, filed in or before its due year; code order."""
-        query = self._expired(fonds_code, due_years, scope).order_by(*_ORDER)
+                      scope: AccessScope = EVERYTHING, round_year: int | None = None) -> list[Item]:
+        """Archived items whose retention ran out: for each period, filed in or before its due year; code order.
+
+        With `round_year`, items a decision in force keeps off that round's list (kept or extended) are left out.
+        """
+        query = _item_query().where(*self._expired(fonds_code, due_years, scope)).order_by(*_ORDER)
+        if round_year is not None:
+            query = query.where(~exists().where(_DECISIONS.c.item_id == ITEMS.c.id, *_put_off(round_year)))
         if after is not None:
             position = (after.year, after.retention, after.category, after.department or NO_DEPARTMENT,
                         after.item_number)
             query = query.where(tuple_(*_ORDER) > position)
         return [_to_item(row) for row in self.session.execute(query.limit(limit))]
 
-    def count_expired(self, fonds_code: str, due_years: dict[str, int],
-                      scope: AccessScope = EVERYTHING) -> dict[tuple[int, str], int]:
-        """How many items are due, per (year, retention)."""
-        base = self._expired(fonds_code, due_years, scope).subquery()
-        query = select(base.c.year, base.c.retention, func.count()).group_by(base.c.year, base.c.retention)
-        return {(year, retention): count for year, retention, count in self.session.execute(query)}
+    def count_expired(self, fonds_code: str, due_years: dict[str, int], scope: AccessScope = EVERYTHING,
+                      round_year: int | None = None) -> dict[tuple[int, str], int]:
+        """How many items are due, per (year, retention); with `round_year`, less those put off beyond it."""
+        conditions = self._expired(fonds_code, due_years, scope)
+        group = (ITEMS.c.year, ITEMS.c.retention)
+        query = select(*group, func.count()).select_from(ITEMS).where(*conditions).group_by(*group)
+        counts = {(year, retention): count for year, retention, count in self.session.execute(query)}
+        if round_year is None:
+            return counts
+        # Decisions are few next to items: counting those put off and taking them away is far cheaper than
+        # asking, for each of a million items, whether a decision keeps it off the list.
+        put_off = (select(*group, func.count()).select_from(_DECISIONS.join(ITEMS, ITEMS.c.id == _DECISIONS.c.item_id))
+                   .where(*_put_off(round_year), *conditions).group_by(*group))
+        for year, retention, count in self.session.execute(put_off):
+            counts[(year, retention)] -= count
+        return {key: count for key, count in counts.items() if count > 0}
 
-    def _expired(self, fonds_code: str, due_years: dict[str, int], scope: AccessScope) -> Select:
+    def _expired(self, fonds_code: str, due_years: dict[str, int], scope: AccessScope) -> list:
         periods = [and_(ITEMS.c.retention == retention, ITEMS.c.year <= year) for retention, year in due_years.items()]
-        return (_item_query().where(ITEMS.c.fonds_id == self._fonds_id(fonds_code),
-                                    ITEMS.c.state == ItemState.ARCHIVED.value, or_(*periods), *_scope_clause(scope)))
+        return [ITEMS.c.fonds_id == self._fonds_id(fonds_code), ITEMS.c.state == ItemState.ARCHIVED.value,
+                or_(*periods), *_scope_clause(scope)]
 
     def items_in_state(self, state: ItemState, limit: int, scope: AccessScope = EVERYTHING) -> list[Item]:
         """Items of every fonds in a state, newest first (the intake queue's items to describe)."""
@@ -306,6 +323,13 @@ def _conditions(item_filter: ItemFilter) -> dict:
         ITEMS.c.state: item_filter.state.value if item_filter.state else None,
     }
     return {column: value for column, value in values.items() if value is not None}
+
+
+def _put_off(round_year: int) -> list:
+    """The conditions on decisions in force that keep their item off the expiry list of `round_year`: kept or
+    extended beyond it."""
+    return [_DECISIONS.c.current.is_(True), _DECISIONS.c.decision.in_(("keep", "extend")),
+            or_(_DECISIONS.c.review_year.is_(None), _DECISIONS.c.review_year > round_year)]
 
 
 def _scope_clause(scope: AccessScope) -> list:

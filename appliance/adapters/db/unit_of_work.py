@@ -22,8 +22,9 @@ from appliance.adapters.db.workflow_repository import WorkflowRepository
 class SqlAlchemyUnitOfWork:
     """Use as `with uow:`; nothing is kept unless `commit()` is called inside the block."""
 
-    def __init__(self, session_factory: sessionmaker):
+    def __init__(self, session_factory: sessionmaker, mail_enabled: bool = False):
         self._session_factory = session_factory
+        self._mail_enabled = mail_enabled
         self.session: Session | None = None
 
     def __enter__(self) -> "SqlAlchemyUnitOfWork":
@@ -40,7 +41,7 @@ class SqlAlchemyUnitOfWork:
         self.appraisals = AppraisalRepository(self.session)
         self.destruction = DestructionRepository(self.session)
         self.loans = LoanRepository(self.session)
-        self.notifications = NotificationRepository(self.session)
+        self.notifications = NotificationRepository(self.session, self._mail_enabled)
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -68,8 +69,9 @@ class UnitOfWorkFactory:
       BEGIN and ROLLBACK round trips of a short page view; each statement sees the latest data.
     """
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, mail_enabled: bool = False):
         self.engine = engine
+        self.mail_enabled = mail_enabled  # SMTP is set: notifications for people with an address are mailed
         reader = engine.execution_options(**{READ_ONLY: True})
         quick_reader = reader
         if engine.dialect.name == "postgresql":
@@ -81,5 +83,5 @@ class UnitOfWorkFactory:
 
     def __call__(self, read_only: bool = False, consistent: bool = True) -> SqlAlchemyUnitOfWork:
         if not read_only:
-            return SqlAlchemyUnitOfWork(self._writer)
+            return SqlAlchemyUnitOfWork(self._writer, self.mail_enabled)
         return SqlAlchemyUnitOfWork(self._reader if consistent else self._quick_reader)

@@ -15,7 +15,7 @@ from appliance.adapters.db.tables import (
     as_utc,
 )
 from appliance.domain.permissions import Action
-from appliance.domain.workflow import ApprovalTier, RequestKind, RequestSnapshot, RequestState
+from appliance.domain.workflow import ApprovalTier, RequestKind, RequestSnapshot, RequestState, ViewingGrant
 
 
 class WorkflowRepository:
@@ -58,10 +58,11 @@ class WorkflowRepository:
                  .order_by(WorkflowRequestRow.id).limit(limit))
         return list(self.session.scalars(query))
 
-    def ids_asked_by(self, requester: str, limit: int) -> list[int]:
-        query = (select(WorkflowRequestRow.id).where(WorkflowRequestRow.requester == requester)
-                 .order_by(WorkflowRequestRow.id.desc()).limit(limit))
-        return list(self.session.scalars(query))
+    def ids_asked_by(self, requester: str, limit: int, kind: RequestKind | None = None) -> list[int]:
+        query = select(WorkflowRequestRow.id).where(WorkflowRequestRow.requester == requester)
+        if kind is not None:
+            query = query.where(WorkflowRequestRow.kind == kind.value)
+        return list(self.session.scalars(query.order_by(WorkflowRequestRow.id.desc()).limit(limit)))
 
     def payload(self, request_id: int) -> dict:
         return json.loads(self.session.scalar(select(WorkflowRequestRow.payload)
@@ -115,6 +116,17 @@ class WorkflowRepository:
                  .order_by(ViewingGrantRow.expires_at.desc()).limit(1))
         row = self.session.execute(query).first()
         return None if row is None else (row.id, row.may_download, row.may_print)
+
+    def grants_of(self, username: str, item_id: int | None = None, limit: int = 500) -> list[ViewingGrant]:
+        """A person's viewing grants, newest first; on one item when named."""
+        query = (select(ViewingGrantRow, ItemRow.archival_code).join(ItemRow, ItemRow.id == ViewingGrantRow.item_id)
+                 .where(ViewingGrantRow.username == username))
+        if item_id is not None:
+            query = query.where(ViewingGrantRow.item_id == item_id)
+        rows = self.session.execute(query.order_by(ViewingGrantRow.id.desc()).limit(limit))
+        return [ViewingGrant(grant.id, grant.request_id, code, as_utc(grant.granted_at), as_utc(grant.expires_at),
+                             as_utc(grant.ended_at) if grant.ended_at else None, grant.may_download, grant.may_print)
+                for grant, code in rows]
 
     def grants_due(self, now: datetime.datetime) -> bool:
         query = (select(ViewingGrantRow.id)

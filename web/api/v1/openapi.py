@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify
 from appliance import __version__
 from appliance.domain.retention import RETENTION_PERIODS
 from appliance.domain.scanning import PRESETS
-from web.api.v1 import destruction, holds, loans, notifications
+from web.api.v1 import appraisal, destruction, holds, loans, notifications
 from web.api.v1.schema import (
     CODE_PARAMETER,
     ERROR,
@@ -118,7 +118,9 @@ def _paths() -> dict:
                                      "reason": TEXT, "changes": {"type": "object"}, "purpose": TEXT,
                                      "form": {"enum": ["read", "excerpt", "copy", "lend", "certify"]},
                                      "days": {"type": "integer", "minimum": 1, "maximum": 90},
-                                     "download": {"type": "boolean"}, "print": {"type": "boolean"}},
+                                     "download": {"type": "boolean"}, "print": {"type": "boolean"},
+                                     "purpose_category": {"enum": ["work", "research", "history", "economy",
+                                                                   "education", "evidence", "other"]}},
                                          required=["kind", "items"])))},
         "/api/v1/requests/{request_id}": {"get": operation("A request with its items and decisions", {
             "200": response(REQUEST), **errors(401, 403, 404)},
@@ -129,18 +131,6 @@ def _paths() -> dict:
             [{"name": "request_id", "in": "path", "required": True, "schema": WHOLE}],
             json_body(object_schema({"decision": {"enum": ["approve", "reject", "withdraw"]}, "reason": TEXT},
                                     required=["decision"])))},
-        "/api/v1/appraisal/expiry": {"get": operation(
-            "Archived items whose retention ran out by a year, counted per class, one page at a time", {
-                "200": response(object_schema({
-                    "fonds": TEXT, "as_of_year": WHOLE, "due_years": {"type": "object"}, "total": WHOLE,
-                    "classes": {"type": "array", "items": object_schema({"year": WHOLE, "retention": TEXT,
-                                                                   "items": WHOLE})},
-                    "items": {"type": "array", "items": ITEM}, "next_after": NULLABLE_TEXT})),
-                **errors(401, 403, 404, 422)},
-            [{"name": "fonds", "in": "query", "required": True, "schema": {**TEXT, "maxLength": 10}},
-             query("year", {"type": "integer", "minimum": 1900, "maximum": 9999}, "the year asked about"),
-             query("after", {**TEXT, "maxLength": 60}, "the next_after of the previous page"),
-             query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "items per page (default 50)")])},
         "/api/v1/scanners": {"get": operation("Scanner agents, their devices and state", {
             "200": response(object_schema({"agents": {"type": "array", "items": {"type": "object"}}})),
             **errors(401, 403)})},
@@ -150,7 +140,7 @@ def _paths() -> dict:
 def _all_paths() -> dict:
     """The core paths, then those each feature module describes next to its routes."""
     paths = _paths()
-    for module in (holds, destruction, loans, notifications):
+    for module in (appraisal, holds, destruction, loans, notifications):
         paths.update(module.openapi_paths())
     return paths
 

@@ -4,7 +4,7 @@ from flask import Blueprint, g, jsonify, request
 
 from appliance.domain.errors import InvalidInputError
 from appliance.domain.permissions import Action
-from appliance.domain.workflow import BorrowForm, BorrowTerms, Decision, RequestKind
+from appliance.domain.workflow import BorrowForm, BorrowTerms, Decision, RequestKind, UsePurpose
 from appliance.services import workflows
 from appliance.services.archiving import request_archiving
 from appliance.services.borrowing import request_borrowing
@@ -25,16 +25,18 @@ def open_request():
     box = appliance()
     if kind is RequestKind.ARCHIVING:
         view = request_archiving(box.uow_factory, box.blob_store, box.image_problem, g.principal, codes,
-                                 _text(body, "reason"), now())
+                                 _text(body, "reason"), now(), box.chain_policy)
     elif kind is RequestKind.BORROWING:
-        view = request_borrowing(box.uow_factory, g.principal, codes, _terms(body), now())
+        view = request_borrowing(box.uow_factory, g.principal, codes, _terms(body), now(), box.chain_policy)
     elif kind is RequestKind.CORRECTION:
         changes = body.get("changes")
         if len(codes) != 1 or not isinstance(changes, dict):
             raise InvalidInputError("a correction names one item and the fields to change: {\"changes\": {...}}")
-        view = request_correction(box.uow_factory, g.principal, codes[0], changes, _text(body, "reason"), now())
+        view = request_correction(box.uow_factory, g.principal, codes[0], changes, _text(body, "reason"), now(),
+                                  box.chain_policy)
     else:
-        view = workflows.open_request(box.uow_factory, g.principal, kind, codes, _text(body, "reason"), now())
+        view = workflows.open_request(box.uow_factory, g.principal, kind, codes, _text(body, "reason"), now(),
+                                      box.chain_policy)
     return jsonify(request_json(view)), 201
 
 
@@ -70,7 +72,8 @@ def _terms(body: dict) -> BorrowTerms:
     if not isinstance(days, int) or isinstance(days, bool):
         raise InvalidInputError("days must be a whole number")
     return BorrowTerms(_text(body, "purpose"), _choice(BorrowForm, body.get("form", "read"), "form"), days,
-                       body.get("download") is True, body.get("print") is True)
+                       body.get("download") is True, body.get("print") is True,
+                       _choice(UsePurpose, body.get("purpose_category", "work"), "purpose_category"))
 
 
 def _json_object() -> dict:
