@@ -38,7 +38,7 @@ class Text:
 
 # kind -> text; the params each kind expects are named in its text (see `values` for the computed ones):
 #   request.*: request (id), kind (archiving...), item + title (the first item), count; advanced: tier, next;
-#   rejected: reason. grant.expiring: item, until. loan.*: item (or items, a list), due; discrepancy: note.
+#   rejected: reason. grant.ended: item, until. loan.*: item (or items, a list), due; discrepancy: note.
 #   destruction.*: list (the list's number). backup.failed: error. Times as ISO 8601 text.
 TEXTS: dict[str, Text] = {
     "request.waiting": Text("{kind}申请第 {request} 号等待您审批：{items}",
@@ -49,8 +49,8 @@ TEXTS: dict[str, Text] = {
                              "Your {kind} request {request} was approved: {items}"),
     "request.rejected": Text("您的{kind}申请第 {request} 号被驳回，理由：{reason}",
                              "Your {kind} request {request} was rejected: {reason}"),
-    "grant.expiring": Text("您对 {item} 的查阅授权将于 {until} 到期",
-                           "Your leave to view {item} ends {until}"),
+    "grant.ended": Text("您对 {item} 的查阅授权已于 {until} 到期结束",
+                        "Your leave to view {item} ended {until}"),
     "loan.issued": Text("纸质档案 {item} 已借出给您，应于 {due} 前归还",
                         "The paper file {item} is lent to you until {due}"),
     "loan.due_soon": Text("纸质档案 {item} 应于 {due} 归还", "The paper file {item} is due back {due}"),

@@ -9,6 +9,7 @@ from appliance.domain.errors import NotFoundError
 from appliance.domain.sessions import Principal
 from appliance.domain.workflow import DEFAULT_CHAIN_POLICY, BorrowTerms, ChainPolicy, RequestKind, ViewingGrant
 from appliance.services.audit import record
+from appliance.services.notifications import notify
 from appliance.services.workflows import RequestView, open_request, show_request
 
 GRANT_KEEPER = Actor("system:grants", "worker")
@@ -30,8 +31,10 @@ def expire_grants(uow_factory, now: datetime.datetime) -> int:
         return 0  # the worker asks every few seconds: no write transaction when nothing is due
     with uow_factory() as uow:
         ended = uow.workflows.end_expired_grants(now)
-        for grant_id, username, item_id in ended:
-            record(uow, GRANT_KEEPER, "grant.expire", "grant", str(grant_id), {"user": username, "item": item_id})
+        for grant_id, username, code in ended:
+            record(uow, GRANT_KEEPER, "grant.expire", "grant", str(grant_id), {"user": username, "item": code})
+            notify(uow, [username], "grant.ended", now, {"item": code, "until": now.isoformat()},
+                   f"/items/{code}")
         uow.commit()
     return len(ended)
 

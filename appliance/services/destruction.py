@@ -29,6 +29,7 @@ from appliance.domain.workflow import DEFAULT_CHAIN_POLICY, ChainPolicy, Request
 from appliance.services.accounts import DEFAULT_LOCKOUT_POLICY, PasswordHashing, count_failure, require_account
 from appliance.services.audit import record
 from appliance.services.fonds import require_fonds
+from appliance.services.notifications import notify
 from appliance.services.workflows import MAX_ITEMS, add_request
 
 PURGER = Actor("worker", "worker")
@@ -178,6 +179,9 @@ def _execute(uow, blob_store, renderer: ListRenderer, principal: Principal, list
     document = replace(_document(uow, uow.destruction.get(listed.id), fonds_name), destroyed_at=now)
     final = _store_pdf(uow, blob_store, renderer(document))
     uow.destruction.set_executed(listed.id, final, now)
+    told = {listed.compiled_by, *(approval.username for approval in listed.approvals),
+            *(witness.username for witness in listed.witnesses), principal.username}
+    notify(uow, told, "destruction.executed", now, {"list": listed.number}, f"/destruction/{listed.id}")
     record(uow, principal.actor, "destruction.execute", "destruction_list", listed.number,
            {"items": len(items), "request": listed.request_id, "pdf": final,
             "witnesses": [*(witness.username for witness in listed.witnesses), principal.username]})

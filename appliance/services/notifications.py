@@ -21,15 +21,16 @@ from appliance.domain.notifications import (
     safe_link,
     scope_sees_classes,
 )
-from appliance.domain.permissions import allowed_actions
+from appliance.domain.permissions import Action, allowed_actions
 from appliance.domain.sessions import Principal
-from appliance.domain.workflow import APPROVING_ACTION, RequestSnapshot, RequestState
+from appliance.domain.workflow import APPROVING_ACTION, RequestKind, RequestSnapshot, RequestState
 from appliance.services.audit import record
 
 log = logging.getLogger(__name__)
 INBOX_LIMIT = 200
 MAX_ERROR = 500
 REQUESTS_LINK = "/approvals"
+DESTRUCTION_LINK = "/destruction"
 NO_ADDRESS = "no mail address any more"
 
 
@@ -58,8 +59,11 @@ def people_who_may_decide(uow, request: RequestSnapshot, classes) -> list[str]:
     its items' access labels and departments); never its requester, nor who approved an earlier tier."""
     if request.state is not RequestState.PENDING:
         return []
-    action = request.chain[request.tier].action
-    excluded = {request.requester, *request.deciders}
+    return people_allowed(uow, request.chain[request.tier].action, classes, {request.requester, *request.deciders})
+
+
+def people_allowed(uow, action: Action, classes, excluded: set[str]) -> list[str]:
+    """Active people, but the excluded, whose roles allow `action` and whose scope sees all of `classes`."""
     return [account.username for account in uow.accounts.list_accounts()
             if not account.disabled and account.username not in excluded
             and action in allowed_actions(account.roles) and scope_sees_classes(account.scope, classes)]
@@ -84,6 +88,10 @@ def notify_request_decided(uow, request_id: int, reason: str, now: datetime.date
         notify(uow, requester, "request.advanced", now, {**params, **progress}, REQUESTS_LINK)
     elif request.state is RequestState.APPROVED:
         notify(uow, requester, "request.approved", now, params, REQUESTS_LINK)
+        if request.kind is RequestKind.DESTRUCTION:  # the witnesses' turn: neither the compiler nor an approver
+            witnesses = people_allowed(uow, Action.DESTRUCTION_WITNESS, classes, {request.requester, *request.deciders})
+            notify(uow, witnesses, "destruction.approved", now,
+                   {"list": uow.workflows.payload(request.id).get("list", "")}, DESTRUCTION_LINK)
     elif request.state is RequestState.REJECTED:
         notify(uow, requester, "request.rejected", now, {**params, "reason": reason}, REQUESTS_LINK)
 

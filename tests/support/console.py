@@ -10,7 +10,9 @@ from appliance.adapters.second_factor import TotpCodes
 from appliance.domain.access import AccessScope
 from appliance.domain.actors import Actor
 from appliance.domain.catalogue import AccessLabel
+from appliance.domain.permissions import MATRIX
 from appliance.services import accounts, second_factor
+from appliance.services.api_tokens import issue_token
 
 PASSWORD = "Archive-2026!"
 INITIAL_PASSWORD = "Initial-Pass-1"
@@ -59,3 +61,12 @@ def sign_in(client, username: str, password: str = PASSWORD, totp_secret: str | 
 def post_form(client, path: str, data: dict, form_page: str | None = None):
     """POST a console form with a CSRF token taken from a page of the console."""
     return client.post(path, data={**data, "csrf_token": csrf_token(client, form_page or "/")})
+
+
+def api_token_for(appliance, username: str, role: str) -> dict:
+    """A person with `role` and the headers of an API token carrying all of the role's actions."""
+    make_person(appliance, username, [role])
+    scopes = [action.value for action in MATRIX[role]]
+    _, secret = issue_token(appliance.uow_factory, SECURITY_OFFICER, username, f"{username} machine", scopes,
+                            datetime.datetime.now(datetime.UTC))
+    return {"Authorization": f"Bearer {secret}"}

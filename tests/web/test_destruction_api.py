@@ -5,11 +5,9 @@ import zoneinfo
 
 import pytest
 
-from appliance.domain.permissions import MATRIX
-from appliance.services.api_tokens import issue_token
 from appliance.services.destruction import purge_destroyed
 from tests.integration.services.test_destruction import decide_destroy, file_archived_items, png
-from tests.support.console import SECURITY_OFFICER, make_person
+from tests.support.console import api_token_for
 
 # numbered by the year in the box's time zone (Asia/Shanghai by default) when the test runs
 FIRST_LIST = f"Z109-XH-{datetime.datetime.now(zoneinfo.ZoneInfo('Asia/Shanghai')).year}-001"
@@ -19,19 +17,11 @@ PEOPLE = {"wang": "archivist", "zhao": "approver", "li-na": "archivist", "qian":
           "zhou": "operator"}
 
 
-def token_for(appliance, username: str, role: str) -> dict:
-    make_person(appliance, username, [role])
-    scopes = [action.value for action in MATRIX[role]]
-    _, secret = issue_token(appliance.uow_factory, SECURITY_OFFICER, username, f"{username} machine", scopes,
-                            datetime.datetime.now(datetime.UTC))
-    return {"Authorization": f"Bearer {secret}"}
-
-
 @pytest.fixture
 def tokens(appliance, actor, fonds, tmp_path):
     items = file_archived_items(appliance, actor, [[png(tmp_path, 10)], [png(tmp_path, 20)]])
     decide_destroy(appliance, items)
-    return {username: token_for(appliance, username, role) for username, role in PEOPLE.items()}
+    return {username: api_token_for(appliance, username, role) for username, role in PEOPLE.items()}
 
 
 def compiled_and_approved(client, tokens) -> dict:

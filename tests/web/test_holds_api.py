@@ -1,27 +1,16 @@
 """Legal holds and appraisal decisions over the API with machine tokens: placed, released, refused, as JSON."""
 
-import datetime
 
 import pytest
 
 from appliance.domain.catalogue import ItemFields, ItemFilter, ItemState
 from appliance.domain.codes import ClassKey
-from appliance.domain.permissions import MATRIX
-from appliance.services.api_tokens import issue_token
 from appliance.services.audit import latest_events
 from appliance.services.items import add_item
-from tests.support.console import SECURITY_OFFICER, make_person
+from tests.support.console import api_token_for
 
 FIRST, SECOND = "Z109-WS·2011-D10-BGS-0001", "Z109-WS·2011-D10-BGS-0002"
 PERSONNEL = "Z109-WS·2011-D10-RSC-0001"
-
-
-def token_for(appliance, username: str, role: str) -> dict:
-    make_person(appliance, username, [role])
-    scopes = [action.value for action in MATRIX[role]]
-    _, secret = issue_token(appliance.uow_factory, SECURITY_OFFICER, username, f"{username} machine", scopes,
-                            datetime.datetime.now(datetime.UTC))
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture
@@ -33,9 +22,9 @@ def tokens(appliance, actor, fonds):
         uow.catalogue.set_state([item.id for item in uow.catalogue.iterate_items(ItemFilter("Z109"))],
                                 ItemState.ARCHIVED)
         uow.commit()
-    return {"archivist": token_for(appliance, "archivist-wang", "archivist"),
-            "reader": token_for(appliance, "reader-sun", "reader"),
-            "operator": token_for(appliance, "operator-li", "operator")}
+    return {"archivist": api_token_for(appliance, "archivist-wang", "archivist"),
+            "reader": api_token_for(appliance, "reader-sun", "reader"),
+            "operator": api_token_for(appliance, "operator-li", "operator")}
 
 
 def expiry(client, tokens, year=2022) -> dict:

@@ -8,10 +8,8 @@ from openpyxl import load_workbook
 
 from appliance.domain.catalogue import ItemFields
 from appliance.domain.codes import ClassKey
-from appliance.domain.permissions import MATRIX
-from appliance.services.api_tokens import issue_token
 from appliance.services.items import add_item
-from tests.support.console import SECURITY_OFFICER, make_person
+from tests.support.console import api_token_for
 
 CODE = "Z109-WS·2011-Y-BGS-0001"
 
@@ -21,21 +19,13 @@ def database_url(tmp_path):
     return f"sqlite:///{tmp_path / 'dangan.sqlite3'}"
 
 
-def token_for(appliance, username: str, role: str) -> dict:
-    make_person(appliance, username, [role])
-    scopes = [action.value for action in MATRIX[role]]
-    _, secret = issue_token(appliance.uow_factory, SECURITY_OFFICER, username, f"{username} machine", scopes,
-                            datetime.datetime.now(datetime.UTC))
-    return {"Authorization": f"Bearer {secret}"}
-
-
 @pytest.fixture
 def tokens(appliance, actor, fonds):
     add_item(appliance.uow_factory, appliance.blob_store, actor, ClassKey("Z109", "WS", 2011, "Y", "BGS"),
              ItemFields.build(title="关于开展档案工作检查的通知", date="20110315", pages=4))
-    return {"desk": token_for(appliance, "desk-wang", "archivist"),
-            "approver": token_for(appliance, "approver-zhao", "approver"),
-            "reader": token_for(appliance, "reader-sun", "reader")}
+    return {"desk": api_token_for(appliance, "desk-wang", "archivist"),
+            "approver": api_token_for(appliance, "approver-zhao", "approver"),
+            "reader": api_token_for(appliance, "reader-sun", "reader")}
 
 
 @pytest.fixture

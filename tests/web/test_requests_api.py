@@ -7,10 +7,8 @@ import pytest
 from appliance.adapters.sample_batch import render_text_page
 from appliance.domain.catalogue import ItemFields
 from appliance.domain.codes import ClassKey
-from appliance.domain.permissions import MATRIX
-from appliance.services.api_tokens import issue_token
 from appliance.services.items import add_item
-from tests.support.console import SECURITY_OFFICER, make_person
+from tests.support.console import SECURITY_OFFICER, api_token_for
 
 CODE = "Z109-WS·2011-Y-BGS-0001"
 
@@ -20,14 +18,6 @@ def database_url(tmp_path):
     return f"sqlite:///{tmp_path / 'dangan.sqlite3'}"
 
 
-def token_for(appliance, username: str, role: str) -> dict:
-    make_person(appliance, username, [role])
-    scopes = [action.value for action in MATRIX[role]]
-    _, secret = issue_token(appliance.uow_factory, SECURITY_OFFICER, username, f"{username} machine", scopes,
-                            datetime.datetime.now(datetime.UTC))
-    return {"Authorization": f"Bearer {secret}"}
-
-
 @pytest.fixture
 def tokens(appliance, actor, fonds, tmp_path):
     page = tmp_path / "page.png"
@@ -35,9 +25,9 @@ def tokens(appliance, actor, fonds, tmp_path):
     add_item(appliance.uow_factory, appliance.blob_store, actor, ClassKey("Z109", "WS", 2011, "Y", "BGS"),
              ItemFields.build(title="关于开展档案工作检查的通知", date="20110315", responsible="某某市人民政府办公室"),
              [page])
-    return {"archivist": token_for(appliance, "archivist-wang", "archivist"),
-            "approver": token_for(appliance, "approver-zhao", "approver"),
-            "reader": token_for(appliance, "reader-sun", "reader")}
+    return {"archivist": api_token_for(appliance, "archivist-wang", "archivist"),
+            "approver": api_token_for(appliance, "approver-zhao", "approver"),
+            "reader": api_token_for(appliance, "reader-sun", "reader")}
 
 
 def test_an_item_is_archived_through_the_api_and_then_fixed(client, tokens):
@@ -148,8 +138,11 @@ def test_a_reader_views_content_only_while_an_approved_borrowing_is_in_force(cli
     assert view.action == "item.view_page" and view.actor == "reader-sun" and "grant" in view.details
     later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=4)
     assert expire_grants(appliance.uow_factory, later) == 1
-    assert latest_events(appliance.uow_factory, 1)[0].action == "grant.expire"
+    ended = latest_events(appliance.uow_factory, 1)[0]
+    assert ended.action == "grant.expire" and ended.details == {"user": "reader-sun", "item": CODE}
     assert client.get(f"/api/v1/items/{CODE}/pages/1", headers=tokens["reader"]).status_code == 403
+    told = client.get("/api/v1/notifications", headers=tokens["reader"]).json["notifications"]
+    assert [notice["kind"] for notice in told][0] == "grant.ended"
 
 
 @pytest.mark.parametrize("body, message", [

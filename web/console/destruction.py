@@ -1,9 +1,8 @@
 """Destruction lists (销毁清册): compile, approve through the inbox, witness, and the kept record."""
 
-import re
 import zoneinfo
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 
 from appliance.domain.destruction import ListState
@@ -11,7 +10,7 @@ from appliance.domain.errors import ConflictError, ForbiddenError, InvalidInputE
 from appliance.domain.permissions import Action
 from appliance.services import destruction
 from appliance.services.fonds import list_fonds
-from web.api.v1.destruction import list_renderer
+from web.api.v1.destruction import list_pdf_response, list_renderer
 from web.console.forms import EmptyForm
 from web.security import appliance, now, requires
 
@@ -63,11 +62,7 @@ def details(list_id: int):
 @blueprint.get("/destruction/<int(max=2147483647):list_id>/pdf")
 @requires(Action.DESTRUCTION_WITNESS)
 def pdf(list_id: int):
-    box = appliance()
-    listed, document = destruction.list_pdf(box.uow_factory, box.blob_store, list_id)
-    filename = re.sub(r"[^A-Za-z0-9-]", "-", listed.number)
-    return Response(document, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
+    return list_pdf_response(list_id)
 
 
 @blueprint.post("/destruction/<int(max=2147483647):list_id>/witnesses")

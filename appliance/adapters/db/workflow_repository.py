@@ -133,9 +133,10 @@ class WorkflowRepository:
                  .where(ViewingGrantRow.expires_at <= now, ViewingGrantRow.ended_at.is_(None)).limit(1))
         return self.session.scalar(query) is not None
 
-    def end_expired_grants(self, now: datetime.datetime) -> list[tuple[int, str, int]]:
-        """End every grant past its time; (grant id, user, item id) of those ended now."""
-        query = (select(ViewingGrantRow.id, ViewingGrantRow.username, ViewingGrantRow.item_id)
+    def end_expired_grants(self, now: datetime.datetime) -> list[tuple[int, str, str]]:
+        """End every grant past its time; (grant id, user, item's archival code) of those ended now."""
+        query = (select(ViewingGrantRow.id, ViewingGrantRow.username, ItemRow.archival_code)
+                 .join(ItemRow, ItemRow.id == ViewingGrantRow.item_id)
                  .where(ViewingGrantRow.expires_at <= now, ViewingGrantRow.ended_at.is_(None)))
         ended = [tuple(row) for row in self.session.execute(query)]
         if ended:

@@ -9,6 +9,7 @@ from appliance.domain.errors import InvalidInputError
 from appliance.domain.permissions import Action
 from appliance.domain.retention import RETENTION_PERIODS
 from appliance.services.appraisal import MAX_DECISION_ITEMS, ExpiryList, expiry_list, record_decisions
+from web.api.v1.bodies import text
 from web.api.v1.items import item_json
 from web.api.v1.schema import (
     ITEM,
@@ -53,9 +54,9 @@ def decisions():
         raise InvalidInputError("items must be a list of archival codes")
     if not isinstance(year, int) or isinstance(year, bool):
         raise InvalidInputError("year (the appraisal round) must be a whole number")
-    terms = decision_terms(_text(body, "decision"), _text(body, "reason"), body.get("keep_years"),
-                           body.get("new_retention") and _text(body, "new_retention"))
-    recorded = record_decisions(appliance().uow_factory, g.principal, _text(body, "fonds"), year, codes, terms, now())
+    terms = decision_terms(text(body, "decision"), text(body, "reason"), body.get("keep_years"),
+                           body.get("new_retention") and text(body, "new_retention"))
+    recorded = record_decisions(appliance().uow_factory, g.principal, text(body, "fonds"), year, codes, terms, now())
     return jsonify({"decisions": [decision_json(decision) for decision in recorded]}), 201
 
 
@@ -78,13 +79,6 @@ def _expiry_json(listed: ExpiryList) -> dict:
             "classes": [{"year": year, "retention": retention, "items": count}
                         for (year, retention), count in sorted(listed.counts.items())],
             "items": items, "next_after": listed.next_after.format() if listed.next_after else None}
-
-
-def _text(body: dict, name: str) -> str:
-    value = body.get(name, "")
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{name} must be text")
-    return value
 
 
 NULLABLE_WHOLE = {"type": ["integer", "null"]}

@@ -3,13 +3,14 @@
 import re
 import zoneinfo
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify
 
 from appliance.adapters.destruction_pdf import DestructionListPdf
 from appliance.domain.destruction import DestructionList, ListState
 from appliance.domain.errors import InvalidInputError
 from appliance.domain.permissions import Action
 from appliance.services import destruction
+from web.api.v1.bodies import iso, json_object, text
 from web.api.v1.schema import NULLABLE_TEXT, TEXT, WHOLE, errors, json_body, object_schema, operation, response
 from web.security import appliance, now, requires
 
@@ -24,13 +25,13 @@ def list_renderer() -> DestructionListPdf:
 @blueprint.post("/destruction-lists")
 @requires(Action.APPRAISAL_DECIDE)
 def compile_list():
-    body = _json_object()
+    body = json_object()
     codes = body.get("items")
     if codes is not None and (not isinstance(codes, list) or not all(isinstance(code, str) for code in codes)):
         raise InvalidInputError("items must be a list of archival codes")
     box = appliance()
-    listed = destruction.compile_list(box.uow_factory, box.blob_store, g.principal, _text(body, "fonds"),
-                                      _text(body, "reason"), now(), codes, renderer=list_renderer(),
+    listed = destruction.compile_list(box.uow_factory, box.blob_store, g.principal, text(body, "fonds"),
+                                      text(body, "reason"), now(), codes, renderer=list_renderer(),
                                       zone=zoneinfo.ZoneInfo(box.config.web.timezone), policy=box.chain_policy)
     return jsonify(list_json(listed)), 201
 
@@ -50,6 +51,11 @@ def get_list(list_id: int):
 @blueprint.get("/destruction-lists/<int(max=2147483647):list_id>/pdf")
 @requires(Action.DESTRUCTION_WITNESS)
 def pdf(list_id: int):
+    return list_pdf_response(list_id)
+
+
+def list_pdf_response(list_id: int) -> Response:
+    """The list's PDF (the final one once executed), named after its number; the console serves it too."""
     box = appliance()
     listed, document = destruction.list_pdf(box.uow_factory, box.blob_store, list_id)
     filename = re.sub(r"[^A-Za-z0-9-]", "-", listed.number)
@@ -62,7 +68,7 @@ def pdf(list_id: int):
 def confirm(list_id: int):
     box = appliance()
     listed = destruction.witness(box.uow_factory, box.passwords, g.principal, list_id,
-                                 _text(_json_object(), "password"), now(), blob_store=box.blob_store,
+                                 text(json_object(), "password"), now(), blob_store=box.blob_store,
                                  renderer=list_renderer(), lockout_policy=box.lockout_policy)
     return jsonify(list_json(listed))
 
@@ -76,26 +82,8 @@ def list_json(listed: DestructionList) -> dict:
                            "at": approval.decided_at.isoformat()} for approval in listed.approvals],
             "witnesses": [{"by": witness.username, "name": witness.display_name,
                            "at": witness.confirmed_at.isoformat()} for witness in listed.witnesses],
-            "destroyed_at": _moment(listed.destroyed_at), "purged": listed.purged_at is not None,
-            "purged_at": _moment(listed.purged_at)}
-
-
-def _moment(moment) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def _json_object() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInputError("the request body must be a JSON object")
-    return body
-
-
-def _text(body: dict, name: str) -> str:
-    value = body.get(name, "")
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{name} must be text")
-    return value
+            "destroyed_at": iso(listed.destroyed_at), "purged": listed.purged_at is not None,
+            "purged_at": iso(listed.purged_at)}
 
 
 SIGNED = object_schema({"by": TEXT, "name": TEXT, "at": TEXT})

@@ -6,6 +6,7 @@ from appliance.domain.errors import InvalidInputError
 from appliance.domain.holds import HoldScope, LegalHold
 from appliance.domain.permissions import Action
 from appliance.services.holds import list_holds, place_hold, release_hold
+from web.api.v1.bodies import json_object, text
 from web.api.v1.schema import NULLABLE_TEXT, TEXT, WHOLE, errors, json_body, object_schema, operation, query, response
 from web.security import appliance, now, requires
 
@@ -25,23 +26,23 @@ def holds():
 @blueprint.post("/holds")
 @requires(Action.HOLD_MANAGE)
 def place():
-    body = _body()
+    body = json_object()
     if body.get("item") is not None:
-        target = _text(body, "item")
+        target = text(body, "item")
     else:
         year = body.get("year")
         if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
             raise InvalidInputError("year must be a whole number")
-        target = HoldScope(_text(body, "fonds"), category=_optional(body, "category"), year=year,
+        target = HoldScope(text(body, "fonds"), category=_optional(body, "category"), year=year,
                            retention=_optional(body, "retention"), department=_optional(body, "department"))
-    hold = place_hold(appliance().uow_factory, g.principal, target, _text(body, "reason"), now())
+    hold = place_hold(appliance().uow_factory, g.principal, target, text(body, "reason"), now())
     return jsonify(hold_json(hold)), 201
 
 
 @blueprint.post("/holds/<int(max=2147483647):hold_id>/release")
 @requires(Action.HOLD_MANAGE)
 def release(hold_id: int):
-    hold = release_hold(appliance().uow_factory, g.principal, hold_id, _text(_body(), "reason"), now())
+    hold = release_hold(appliance().uow_factory, g.principal, hold_id, text(json_object(), "reason"), now())
     return jsonify(hold_json(hold))
 
 
@@ -55,25 +56,11 @@ def hold_json(hold: LegalHold) -> dict:
             "release_reason": hold.release_reason}
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInputError("the request body must be a JSON object")
-    return body
-
-
-def _text(body: dict, name: str) -> str:
-    value = body.get(name, "")
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{name} must be text")
-    return value
-
-
 def _optional(body: dict, name: str) -> str | None:
     """A narrowing part of a class: left out, null or empty all mean "any"."""
     if body.get(name) is None:
         return None
-    return _text(body, name).strip() or None
+    return text(body, name).strip() or None
 
 
 HOLD = object_schema({

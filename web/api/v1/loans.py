@@ -10,6 +10,7 @@ from appliance.domain.errors import InvalidInputError
 from appliance.domain.loans import Loan, UseCount, UseRecord, UseStatistics, WaitingItem
 from appliance.domain.permissions import Action
 from appliance.services import loans, use_register
+from web.api.v1.bodies import iso, json_object
 from web.api.v1.schema import NULLABLE_TEXT, TEXT, WHOLE, errors, json_body, object_schema, operation, query, response
 from web.security import appliance, now, requires
 
@@ -22,7 +23,7 @@ LISTS = {"open": loans.open_loans, "overdue": loans.overdue_loans}
 @blueprint.post("/loans")
 @requires(Action.LOAN_ISSUE)
 def issue():
-    request_id = _whole(_json_object().get("request"), "request", 1, LARGEST_ID)
+    request_id = _whole(json_object().get("request"), "request", 1, LARGEST_ID)
     issued = loans.issue_loans(appliance().uow_factory, g.principal, request_id, now())
     return jsonify({"loans": [loan_json(loan, now()) for loan in issued]}), 201
 
@@ -47,14 +48,14 @@ def list_loans():
 @blueprint.post("/loans/<int(max=2147483647):loan_id>/renewals")
 @requires(Action.LOAN_ISSUE)
 def renew(loan_id: int):
-    days = _whole(_json_object().get("days"), "days", 1, 366)
+    days = _whole(json_object().get("days"), "days", 1, 366)
     return jsonify(loan_json(loans.renew_loan(appliance().uow_factory, g.principal, loan_id, days, now()), now()))
 
 
 @blueprint.post("/loans/<int(max=2147483647):loan_id>/return")
 @requires(Action.LOAN_ISSUE)
 def take_back(loan_id: int):
-    body = _json_object()
+    body = json_object()
     pages = _whole(body.get("pages_counted"), "pages_counted", 0, 100_000)
     altered, note = body.get("altered", False), body.get("note", "")
     if not isinstance(altered, bool) or not isinstance(note, str):
@@ -96,7 +97,7 @@ def loan_json(loan: Loan, moment: datetime.datetime) -> dict:
     return {"id": loan.id, "request": loan.request_id, "item": loan.item_code, "title": loan.item_title,
             "pages": loan.item_pages, "borrower": loan.borrower, "borrower_name": loan.borrower_name,
             "issued_by": loan.issued_by, "issued_at": loan.issued_at.isoformat(), "due_at": loan.due_at.isoformat(),
-            "renewals": loan.renewals, "days_overdue": loan.days_overdue(moment), "returned_at": _iso(loan.returned_at),
+            "renewals": loan.renewals, "days_overdue": loan.days_overdue(moment), "returned_at": iso(loan.returned_at),
             "received_by": loan.received_by, "pages_counted": loan.pages_counted,
             "return_check": loan.return_check.value if loan.return_check else None, "return_note": loan.return_note}
 
@@ -112,9 +113,9 @@ def record_json(row: UseRecord) -> dict:
             "borrower_name": row.borrower_name, "purpose_category": row.purpose_category, "purpose": row.purpose,
             "form": row.form, "item": row.item_code, "title": row.item_title, "pages": row.item_pages,
             "department": row.department, "approvers": list(row.approvers), "days": row.days,
-            "until": row.use_until.isoformat(), "issued_at": _iso(row.issued_at), "returned_at": _iso(row.returned_at),
+            "until": row.use_until.isoformat(), "issued_at": iso(row.issued_at), "returned_at": iso(row.returned_at),
             "return_check": row.return_check, "pages_counted": row.pages_counted,
-            "grant_expires_at": _iso(row.grant_expires_at)}
+            "grant_expires_at": iso(row.grant_expires_at)}
 
 
 def statistics_json(found: UseStatistics) -> dict:
@@ -147,17 +148,6 @@ def _date(text: str | None, name: str, default: datetime.date) -> datetime.date:
 
 def _zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(appliance().config.web.timezone)
-
-
-def _iso(moment: datetime.datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def _json_object() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInputError("the request body must be a JSON object")
-    return body
 
 
 def _whole(value, name: str, lowest: int, highest: int) -> int:

@@ -5,35 +5,28 @@ The agent-facing calls take the agent token only; the scan queue, batches and sc
 
 from dataclasses import asdict
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify
 
-from appliance.domain.errors import InvalidInputError
 from appliance.domain.permissions import Action
 from appliance.services import scanners
 from web.api.v1.agent_auth import agent_or, agent_required
+from web.api.v1.bodies import json_object
 from web.security import appliance
 
 blueprint = Blueprint("scanners_api", __name__, url_prefix="/api/v1")
 
 
-def _json_object() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInputError("the request body must be a JSON object")
-    return body
-
-
 @blueprint.post("/agents/<agent>/heartbeat")
 @agent_required
 def heartbeat(agent: str):
-    requests = scanners.report_heartbeat(appliance().uow_factory, agent, _json_object())
+    requests = scanners.report_heartbeat(appliance().uow_factory, agent, json_object())
     return jsonify({"scan_requests": [scan.as_dict() for scan in requests]})
 
 
 @blueprint.post("/agents/<agent>/scan-requests/<int(max=2147483647):request_id>")
 @agent_required
 def finish_scan(agent: str, request_id: int):
-    body = _json_object()
+    body = json_object()
     scanners.finish_scan_request(appliance().uow_factory, g.agent, agent, request_id, body.get("outcome", ""),
                                  body.get("batch"), body.get("message"))
     return jsonify({"ok": True})
@@ -42,7 +35,7 @@ def finish_scan(agent: str, request_id: int):
 @blueprint.put("/batches/<batch_id>")
 @agent_required
 def record_batch(batch_id: str):
-    body = _json_object()
+    body = json_object()
     scanners.record_batch(appliance().uow_factory, g.agent, batch_id, body.get("state", ""), body.get("report", {}))
     return jsonify({"ok": True})
 
@@ -57,7 +50,7 @@ def show_batch(batch_id: str):
 @blueprint.post("/scans")
 @agent_or(Action.SCAN_START)
 def request_scan():
-    body = _json_object()
+    body = json_object()
     scan = scanners.request_scan(appliance().uow_factory, g.actor, str(body.get("agent", "")),
                                  str(body.get("device", "")), str(body.get("preset", "colour")),
                                  bool(body.get("duplex", False)), body.get("resume_batch"))

@@ -1,0 +1,36 @@
+"""Reading JSON request bodies the same way everywhere: a clear 422 for a wrong shape, never a 500."""
+
+import datetime
+
+from flask import request
+
+from appliance.domain.errors import InvalidInputError
+
+
+def json_object() -> dict:
+    """The request's JSON body; raises InvalidInputError unless it is an object."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInputError("the request body must be a JSON object")
+    return body
+
+
+def text(body: dict, name: str) -> str:
+    """A text member ("" when absent); raises InvalidInputError for anything but text."""
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{name} must be text")
+    return value
+
+
+def choice(kind, value, name: str):
+    """A member of the enum `kind`; raises InvalidInputError naming the known values."""
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(member.value for member in kind)
+        raise InvalidInputError(f"unknown {name} {value!r} (known: {known})") from None
+
+
+def iso(moment: datetime.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
