@@ -84,6 +84,43 @@ class AccountsConfig:
 
 
 @dataclass(frozen=True)
+class BackupConfig:
+    """Borg backups to the twin (and optionally a local disk); no repository: no backups (the console says so)."""
+
+    repository: str = ""  # ssh://dangan@twin.example:22/srv/borg/box1, or a local path; empty: no backups
+    local_repository: str = ""  # a second repository on a local disk (USB), optional
+    passphrase_file: Path | None = None  # empty: <home>/secrets/borg-passphrase
+    ssh_key: Path | None = None  # empty: <home>/secrets/twin_ed25519
+    known_hosts: Path | None = None  # empty: <home>/secrets/twin_known_hosts (the twin's pinned host key)
+    nightly_at: str = "02:30"  # local time of the nightly backup
+    every_documents: int = 200  # also back up after this many new documents; 0: nightly only
+    keep_daily: int = 7
+    keep_weekly: int = 4
+    keep_monthly: int = 12
+    check_weekday: str = "sun"  # borg check weekly on this day; with --verify-data on the first of the month
+
+    def __post_init__(self) -> None:
+        hour, _, minute = self.nightly_at.partition(":")
+        checks = (
+            (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60,
+             "backup.nightly_at must be HH:MM"),
+            (self.every_documents >= 0, "backup.every_documents must be 0 or more"),
+            (min(self.keep_daily, self.keep_weekly, self.keep_monthly) >= 1, "backup.keep_* must be 1 or more"),
+            (self.check_weekday in WEEKDAYS, f"backup.check_weekday must be one of {', '.join(WEEKDAYS)}"),
+        )
+        for passed, message in checks:
+            if not passed:
+                raise ConfigError(message)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.repository)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
 class WorkflowsConfig:
     """The box's own approval chains, `[[workflows.chains]]` tables: tiers, and optionally kind, fonds, category and
     access label the rule is for; the first rule that matches an item wins, the defaults come after them."""
@@ -145,6 +182,7 @@ class Config:
     accounts: AccountsConfig = field(default_factory=AccountsConfig)
     mail: MailConfig = field(default_factory=MailConfig)
     workflows: WorkflowsConfig = field(default_factory=WorkflowsConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
 
     @property
     def database_url(self) -> str:

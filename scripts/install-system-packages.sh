@@ -15,6 +15,8 @@ PACKAGES=(
   iproute2                          # `ip` inside a private network namespace (saned test)
   chromium                          # the browser tests drive it through Playwright (never `playwright install`)
   wrk                               # make bench: the console and API under 50 concurrent clients
+  libacl1-dev liblz4-dev libzstd-dev libxxhash-dev libssl-dev pkg-config   # building borgbackup 1.4 from PyPI
+  openssh-server openssh-client     # borg to the twin over ssh; the tests start a private sshd on loopback
 )
 
 missing=()

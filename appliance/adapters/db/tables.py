@@ -591,3 +591,27 @@ class NotificationRow(Base):
     mail_state: Mapped[str] = mapped_column(String(8), default="none")
     mail_attempts: Mapped[int] = mapped_column(Integer, default=0)
     mail_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class BackupRunRow(Base):
+    """One run of a backup, prune, check (verify: with --verify-data) or restore drill, to a repository (twin or
+    local): its progress while it runs, borg's figures and the outcome after."""
+
+    __tablename__ = "backup_runs"
+    __table_args__ = (
+        CheckConstraint("kind IN ('backup', 'prune', 'check', 'verify', 'drill')", name="kind"),
+        CheckConstraint("state IN ('running', 'ok', 'warning', 'failed')", name="state"),
+        Index("ix_backup_runs_kind", "kind", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    repository: Mapped[str] = mapped_column(String(12))  # twin or local
+    archive: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    state: Mapped[str] = mapped_column(String(10))
+    trigger: Mapped[str] = mapped_column(String(12))  # schedule, documents, missed, manual
+    started_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    progress: Mapped[str] = mapped_column(Text, default="{}")  # JSON: files and bytes so far, the current path
+    stats: Mapped[str] = mapped_column(Text, default="{}")  # JSON: borg's figures (sizes, deduplicated, files)
+    message: Mapped[str] = mapped_column(Text, default="")
