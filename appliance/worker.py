@@ -15,6 +15,7 @@ from multiprocessing import get_context
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from appliance import backup_wiring, fixity_wiring
 from appliance.adapters import ocr
 from appliance.adapters.archive_stamp import stamp_first_page
 from appliance.adapters.mailer import build_mailer
@@ -22,6 +23,7 @@ from appliance.adapters.searchable_pdf import merge_pages
 from appliance.bootstrap import Appliance
 from appliance.domain.errors import DanganError
 from appliance.domain.jobs import ACCESS_COPY, OCR_PAGE, STAMP_ACCESS_COPY, Job
+from appliance.services.backup_schedule import BackupActions, BackupScheduler
 from appliance.services.borrowing import expire_grants
 from appliance.services.derivatives import (
     build_access_copy,
@@ -55,6 +57,7 @@ class Worker:
         for problem in ocr.check_ocr_available(self.languages):
             log.error("OCR is not available: %s", problem)
         self._pool = self._new_pool()
+        backups = start_backup_scheduler(self.appliance)
         try:
             while not stop.is_set():
                 self._keep_house(datetime.datetime.now(datetime.UTC))
@@ -66,6 +69,8 @@ class Worker:
                     stop.wait(timeout)  # idle: sleep, not spin on the queue (it burnt a core, measured)
             self._collect(timeout=None)
         finally:
+            if backups is not None:
+                backups.stop()
             self._pool.shutdown(cancel_futures=True)
 
     def _keep_house(self, now: datetime.datetime) -> None:
@@ -138,3 +143,16 @@ class Worker:
                 continue
             store_page_text(self.appliance.uow_factory, self.appliance.blob_store, job,
                             ocr.generator_version(self.languages), page.text, page.pdf)
+
+
+def start_backup_scheduler(appliance: Appliance) -> BackupScheduler | None:
+    """The backup schedule, in this process only (never in the web's); None when no repository is set."""
+    borg = backup_wiring.borg_for(appliance.config)
+    if borg is None:
+        return None
+    actions = BackupActions(backup=lambda trigger, now: backup_wiring.backup_now(appliance, borg, trigger, now),
+                            drill=lambda now: backup_wiring.drill_now(appliance, borg, now),
+                            fixity=lambda now: fixity_wiring.fixity_now(appliance, now))
+    scheduler = BackupScheduler(appliance, borg, actions)
+    scheduler.start()
+    return scheduler

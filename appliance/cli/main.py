@@ -4,7 +4,8 @@ import sys
 
 import click
 
-from appliance.cli import audit, capture, catalogue, demo, fonds, items, server, users
+from appliance.cli import audit, backup, capture, catalogue, demo, fixity, fonds, items, server, twin, users
+from appliance.cli import search as search_commands
 from appliance.cli.context import CliContext
 from appliance.domain.errors import DanganError
 
@@ -17,8 +18,9 @@ def cli(context: click.Context) -> None:
     context.obj = CliContext()
 
 
-for module in (audit, capture, catalogue, demo, fonds, items, server, users):
+for module in (audit, backup, capture, catalogue, demo, fixity, fonds, items, server, twin, users):
     module.register(cli)
+search_commands.register(cli)
 
 
 def main() -> None:

@@ -63,6 +63,8 @@ TEXTS: dict[str, Text] = {
     "destruction.approved": Text("销毁清册 {list} 已批准，请您监销",
                                  "Destruction list {list} is approved: please witness the destruction"),
     "destruction.executed": Text("销毁清册 {list} 已执行销毁", "Destruction list {list} was carried out"),
+    "fixity.failed": Text("存储校验发现 {failed} 个文件损坏或缺失：{error}",
+                          "The fixity check found {failed} damaged or missing blobs: {error}"),
     "backup.failed": Text("备份失败：{error}", "The backup failed: {error}"),
 }
 GENERIC = Text("通知：{kind}", "Notice: {kind}")

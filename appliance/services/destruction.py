@@ -30,6 +30,7 @@ from appliance.services.accounts import DEFAULT_LOCKOUT_POLICY, PasswordHashing,
 from appliance.services.audit import record
 from appliance.services.fonds import require_fonds
 from appliance.services.notifications import notify
+from appliance.services.search import index_items
 from appliance.services.workflows import MAX_ITEMS, add_request
 
 PURGER = Actor("worker", "worker")
@@ -173,6 +174,7 @@ def _execute(uow, blob_store, renderer: ListRenderer, principal: Principal, list
     refuse_held(items, uow.holds.active_for_fonds_of({listed.fonds}), "destroyed")
     _add_witness(uow, principal, listed, now)
     uow.destruction.mark_destroyed([item.id for item in items], listed.number, now)
+    index_items(uow, [item.id for item in items])  # the entries stay findable by their fields, not their text
     for item in items:
         record(uow, principal.actor, "item.destroy", "item", item.archival_code, {"list": listed.number})
     fonds_name = uow.catalogue.get_fonds(listed.fonds).name

@@ -25,6 +25,7 @@ from appliance.domain.intake_manifest import Manifest
 from appliance.domain.jobs import ACCESS_COPY, OCR_PAGE, page_list_digest
 from appliance.services.audit import record
 from appliance.services.items import check_class
+from appliance.services.search import index_item
 
 NO_COVER_REASON = "no cover sheet named where these pages belong"
 
@@ -146,6 +147,7 @@ def add_pages_to_item(uow, agent: Actor, filing: Filing, digests: list[str]) -> 
     item = uow.catalogue.get_item(filing.archival_code)
     pages = item.fields.pages + len(digests)
     uow.catalogue.set_pages(filing.item_id, pages)  # 页数 follows the pages captured
+    index_item(uow, filing.item_id)  # a page seen before may have its OCR text already
     action = "item.create" if filing.state is IntakeState.NEW_ITEM else "item.pages.add"
     record(uow, agent, action, "item", filing.archival_code, {"pages": digests, "页数": pages})
 

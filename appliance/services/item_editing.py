@@ -8,6 +8,7 @@ from appliance.domain.catalogue import Item, ItemFields, ItemState
 from appliance.domain.codes import parse_archival_code
 from appliance.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from appliance.services.audit import record
+from appliance.services.search import index_item
 
 EDITABLE = ("title", "date", "responsible", "doc_number", "access_label", "pages", "notes")
 
@@ -31,6 +32,7 @@ def edit_intake_item(uow_factory, actor: Actor, archival_code: str, changes: dic
         if not (changed := field_differences(item.fields, fields)):
             return item
         uow.catalogue.update_fields(item.id, fields)
+        index_item(uow, item.id)
         record(uow, actor, "item.edit", "item", code, changed)
         uow.commit()
         return uow.catalogue.get_item(code)

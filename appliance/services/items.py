@@ -22,6 +22,7 @@ from appliance.domain.errors import InvalidInputError, NotFoundError, UnknownDep
 from appliance.domain.retention import parse_retention
 from appliance.services.audit import record
 from appliance.services.fonds import require_fonds
+from appliance.services.search import index_item
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def add_item(uow_factory, blob_store, actor: Actor, key: ClassKey, fields: ItemF
         uow.blobs.add_pages(item_id, [ref.sha256 for ref in stored])
         details = {"title": fields.title, "date": fields.date, "pages": [ref.sha256 for ref in stored]}
         record(uow, actor, "item.create", "item", code.format(), details)
+        index_item(uow, item_id)
         uow.commit()
         return uow.catalogue.get_item(code.format())
 

@@ -30,6 +30,7 @@ from appliance.domain.workflow import (
 from appliance.services.audit import record
 from appliance.services.item_editing import changed_fields, field_differences
 from appliance.services.notifications import notify_request_decided, notify_request_opened
+from appliance.services.search import index_item
 
 REQUESTING_ACTION = {
     RequestKind.ARCHIVING: Action.ARCHIVE_REQUEST,
@@ -128,6 +129,7 @@ def _apply_correction(uow, principal: Principal, request: RequestSnapshot, now: 
     item, pages = uow.catalogue.get_item_with_pages(code)
     fields = changed_fields(item.fields, uow.workflows.payload(request_id)["changes"], len(pages))
     uow.catalogue.update_fields(item.id, fields)
+    index_item(uow, item.id)
     record(uow, principal.actor, "item.correct", "item", code,
            {"request": request_id, **field_differences(item.fields, fields)})
 

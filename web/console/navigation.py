@@ -34,6 +34,7 @@ MENU = (
     MenuEntry("appraisal.holds", lazy_gettext("Legal holds"), Action.HOLD_MANAGE),
     MenuEntry("destruction.lists", lazy_gettext("Destruction"), Action.DESTRUCTION_WITNESS),
     MenuEntry("scanners_console.overview", lazy_gettext("Scanners"), Action.SCANNERS_VIEW),
+    MenuEntry("backups.overview", lazy_gettext("Backups"), Action.BACKUP_RUN),
     MenuEntry("admin.users", lazy_gettext("Users"), Action.ACCOUNTS_MANAGE),
     MenuEntry("admin.api_tokens", lazy_gettext("API tokens"), Action.ACCOUNTS_MANAGE),
     MenuEntry("admin.policy", lazy_gettext("Security policy"), Action.SECURITY_POLICY),

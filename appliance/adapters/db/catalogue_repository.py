@@ -169,7 +169,7 @@ class CatalogueRepository:
         """One page of the items `scope` may see, sorted by `order`, after the item `after` (whose date is
         `after_date` when sorting by date): keyset paging, so deep pages stay fast."""
         columns = (ITEMS.c.date, *_ORDER) if order.by_date else _ORDER
-        query = (self._filtered(item_filter).where(*_scope_clause(scope)).order_by(None)
+        query = (self._filtered(item_filter).where(*scope_clause(scope)).order_by(None)
                  .order_by(*(column.desc() if order.descending else column for column in columns)))
         if after is not None:
             position = (after.year, after.retention, after.category, after.department or NO_DEPARTMENT,
@@ -221,11 +221,11 @@ class CatalogueRepository:
     def _expired(self, fonds_code: str, due_years: dict[str, int], scope: AccessScope) -> list:
         periods = [and_(ITEMS.c.retention == retention, ITEMS.c.year <= year) for retention, year in due_years.items()]
         return [ITEMS.c.fonds_id == self._fonds_id(fonds_code), ITEMS.c.state == ItemState.ARCHIVED.value,
-                or_(*periods), *_scope_clause(scope)]
+                or_(*periods), *scope_clause(scope)]
 
     def items_in_state(self, state: ItemState, limit: int, scope: AccessScope = EVERYTHING) -> list[Item]:
         """Items of every fonds in a state, newest first (the intake queue's items to describe)."""
-        query = (_item_query().where(ITEMS.c.state == state.value, *_scope_clause(scope))
+        query = (_item_query().where(ITEMS.c.state == state.value, *scope_clause(scope))
                  .order_by(ITEMS.c.created_at.desc(), ITEMS.c.id.desc()).limit(limit))
         return [_to_item(row) for row in self.session.execute(query)]
 
@@ -243,14 +243,14 @@ class CatalogueRepository:
     def class_counts(self, fonds_code: str, scope: AccessScope = EVERYTHING) -> list[ClassCount]:
         """Items per (year, retention, department) of a fonds that the scope may see."""
         query = (select(ITEMS.c.year, ITEMS.c.retention, ITEMS.c.department, func.count())
-                 .where(ITEMS.c.fonds_id == self._fonds_id(fonds_code), *_scope_clause(scope))
+                 .where(ITEMS.c.fonds_id == self._fonds_id(fonds_code), *scope_clause(scope))
                  .group_by(ITEMS.c.year, ITEMS.c.retention, ITEMS.c.department))
         return [ClassCount(year, retention, department or None, items)
                 for year, retention, department, items in self.session.execute(query)]
 
     def count_items(self, fonds_code: str, scope: AccessScope = EVERYTHING) -> int:
         query = (select(func.count()).select_from(ITEMS)
-                 .where(ITEMS.c.fonds_id == self._fonds_id(fonds_code), *_scope_clause(scope)))
+                 .where(ITEMS.c.fonds_id == self._fonds_id(fonds_code), *scope_clause(scope)))
         return self.session.scalar(query)
 
     def class_numbers(self, fonds_code: str) -> Iterator[tuple[ClassKey, int]]:
@@ -332,8 +332,9 @@ def _put_off(round_year: int) -> list:
             or_(_DECISIONS.c.review_year.is_(None), _DECISIONS.c.review_year > round_year)]
 
 
-def _scope_clause(scope: AccessScope) -> list:
-    """The conditions that keep out what the scope may not see; none for a scope that sees everything."""
+def scope_clause(scope: AccessScope) -> list:
+    """The conditions that keep out what the scope may not see; none for a scope that sees everything. The one
+    rule of visibility: every repository that lists items applies it."""
     clauses = []
     if len(scope.labels) < len(LABEL_ORDER):
         clauses.append(ITEMS.c.access_label.in_([label.value for label in scope.labels]))

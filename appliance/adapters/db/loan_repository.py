@@ -6,6 +6,7 @@ import json
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from appliance.adapters.db.catalogue_repository import scope_clause
 from appliance.adapters.db.tables import (
     NO_DEPARTMENT,
     DepartmentRow,
@@ -18,7 +19,7 @@ from appliance.adapters.db.tables import (
     WorkflowStepRow,
     as_utc,
 )
-from appliance.domain.access import LABEL_ORDER, AccessScope
+from appliance.domain.access import AccessScope
 from appliance.domain.loans import Loan, ReturnCheck, UseRecord, WaitingItem
 from appliance.domain.workflow import BorrowForm, RequestKind, RequestState
 
@@ -81,14 +82,14 @@ class LoanRepository:
 
     def open_loans(self, scope: AccessScope, overdue_at: datetime.datetime | None = None) -> list[Loan]:
         """Loans not returned (due before `overdue_at` when given), soonest due first."""
-        query = _loan_query().where(LOANS.returned_at.is_(None), *_scope_clause(scope))
+        query = _loan_query().where(LOANS.returned_at.is_(None), *scope_clause(scope))
         if overdue_at is not None:
             query = query.where(LOANS.due_at < overdue_at)
         return [_to_loan(row) for row in self.session.execute(query.order_by(LOANS.due_at, LOANS.id)
                                                                .limit(MAX_LISTED))]
 
     def loans_of(self, borrower: str, scope: AccessScope) -> list[Loan]:
-        query = (_loan_query().where(LOANS.borrower == borrower, *_scope_clause(scope))
+        query = (_loan_query().where(LOANS.borrower == borrower, *scope_clause(scope))
                  .order_by(LOANS.id.desc()).limit(MAX_LISTED))
         return [_to_loan(row) for row in self.session.execute(query)]
 
@@ -103,7 +104,7 @@ class LoanRepository:
                  .join(ItemRow, ItemRow.id == WorkflowRequestItemRow.item_id)
                  .outerjoin(UserRow, UserRow.username == WorkflowRequestRow.requester)
                  .where(*_approved_borrowing(), WorkflowRequestRow.payload.like(f'%"{BorrowForm.LEND.value}"%'),
-                        ~issued, *_scope_clause(scope))
+                        ~issued, *scope_clause(scope))
                  .order_by(WorkflowRequestRow.id, ItemRow.archival_code).limit(MAX_LISTED))
         rows = [row for row in self.session.execute(query) if _terms(row.payload).get("form") == BorrowForm.LEND]
         return [WaitingItem(row.id, row.requester, row.display_name or "", as_utc(row.updated_at),
@@ -141,7 +142,7 @@ class LoanRepository:
         """One record per item of every borrowing request approved in [start, end), in order of approval."""
         query = (_register_query()
                  .where(*_approved_borrowing(), WorkflowRequestRow.updated_at >= start,
-                        WorkflowRequestRow.updated_at < end, *_scope_clause(scope))
+                        WorkflowRequestRow.updated_at < end, *scope_clause(scope))
                  .order_by(WorkflowRequestRow.updated_at, WorkflowRequestRow.id, ItemRow.archival_code))
         rows = self.session.execute(query).all()
         approvers = self._approvers({row.request_id for row in rows})
@@ -154,10 +155,10 @@ class LoanRepository:
         late = or_(LOANS.returned_at > LOANS.due_at, and_(LOANS.returned_at.is_(None), LOANS.due_at < now))
         counted = select(func.count()).select_from(LOANS).join(ItemRow, ItemRow.id == LOANS.item_id)
         overdue = self.session.scalar(counted.where(LOANS.due_at >= start, LOANS.due_at < end, late,
-                                                    *_scope_clause(scope)))
+                                                    *scope_clause(scope)))
         discrepancies = self.session.scalar(counted.where(
             LOANS.returned_at >= start, LOANS.returned_at < end, LOANS.return_check != ReturnCheck.INTACT.value,
-            *_scope_clause(scope)))
+            *scope_clause(scope)))
         return overdue or 0, discrepancies or 0
 
     def _approvers(self, request_ids: set[int]) -> dict[int, tuple[str, ...]]:
@@ -207,15 +208,6 @@ def _overdue_unnotified(now: datetime.datetime, overdue_before: datetime.datetim
     return and_(LOANS.due_at <= now, or_(LOANS.overdue_notified_at.is_(None),
                                          LOANS.overdue_notified_at <= overdue_before))
 
-
-def _scope_clause(scope: AccessScope) -> list:
-    """The conditions that keep out items the scope may not see (none for a scope that sees everything)."""
-    clauses = []
-    if len(scope.labels) < len(LABEL_ORDER):
-        clauses.append(ItemRow.access_label.in_([label.value for label in scope.labels]))
-    if scope.departments is not None:
-        clauses.append(ItemRow.department.in_([NO_DEPARTMENT, *sorted(scope.departments)]))
-    return clauses
 
 
 def _terms(payload: str) -> dict:

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appliance.adapters.db.account_repository import AccountRepository
 from appliance.adapters.db.appraisal_repository import AppraisalRepository
 from appliance.adapters.db.audit_repository import AuditRepository
+from appliance.adapters.db.backup_repository import BackupRepository
 from appliance.adapters.db.blob_repository import BlobRepository
 from appliance.adapters.db.catalogue_repository import CatalogueRepository
 from appliance.adapters.db.destruction_repository import DestructionRepository
@@ -15,6 +16,7 @@ from appliance.adapters.db.intake_repository import IntakeRepository
 from appliance.adapters.db.job_repository import JobRepository
 from appliance.adapters.db.loan_repository import LoanRepository
 from appliance.adapters.db.notification_repository import NotificationRepository
+from appliance.adapters.db.search_repository import SearchRepository
 from appliance.adapters.db.session_repository import SessionRepository
 from appliance.adapters.db.workflow_repository import WorkflowRepository
 
@@ -41,7 +43,9 @@ class SqlAlchemyUnitOfWork:
         self.appraisals = AppraisalRepository(self.session)
         self.destruction = DestructionRepository(self.session)
         self.loans = LoanRepository(self.session)
+        self.backups = BackupRepository(self.session)
         self.notifications = NotificationRepository(self.session, self._mail_enabled)
+        self.search = SearchRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -32,5 +32,15 @@ def choice(kind, value, name: str):
         raise InvalidInputError(f"unknown {name} {value!r} (known: {known})") from None
 
 
+def whole_number_arg(name: str, default, low: int, high: int):
+    """A whole number from the query string (`default` when absent); raises InvalidInputError out of range."""
+    text = request.args.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise InvalidInputError(f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
 def iso(moment: datetime.datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()

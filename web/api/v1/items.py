@@ -9,6 +9,7 @@ from appliance.domain.retention import RETENTION_PERIODS
 from appliance.services import fonds as fonds_service
 from appliance.services import item_editing, viewing
 from appliance.services.items import list_items, show_item
+from web.api.v1.bodies import whole_number_arg
 from web.security import appliance, now, requires, requires_content
 
 blueprint = Blueprint("items_api", __name__, url_prefix="/api/v1")
@@ -27,7 +28,7 @@ def fonds_list():
 @requires(Action.ITEM_READ)
 def items_list():
     item_filter = _item_filter()
-    limit = _whole_number("limit", 50, 1, MAX_LIMIT)
+    limit = whole_number_arg("limit", 50, 1, MAX_LIMIT)
     page = list_items(appliance().uow_factory, item_filter, request.args.get("after") or None, limit,
                       g.principal.scope, parse_item_order(request.args.get("order")))
     return jsonify({"items": [item_json(item) for item in page.items], "next_after": page.next_position})
@@ -83,15 +84,6 @@ def _item_filter() -> ItemFilter:
     state = request.args.get("state", "").strip() or None
     if state is not None and state not in {s.value for s in ItemState}:
         raise InvalidInputError(f"unknown state {state!r}")
-    year = _whole_number("year", None, 1000, 9999)
+    year = whole_number_arg("year", None, 1000, 9999)
     return ItemFilter(fonds, year, retention, request.args.get("department", "").strip().upper() or None,
                       request.args.get("category", "").strip().upper() or None, ItemState(state) if state else None)
-
-
-def _whole_number(name: str, default, low: int, high: int):
-    text = request.args.get(name, "").strip()
-    if not text:
-        return default
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise InvalidInputError(f"{name} must be a whole number from {low} to {high}")
-    return int(text)

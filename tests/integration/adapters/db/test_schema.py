@@ -8,8 +8,14 @@ from appliance.adapters.db.tables import Base
 
 def test_migrations_create_exactly_the_models(appliance):
     with appliance.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        # the full-text index (FTS5 and its shadow tables, or tsvectors) is no ORM model: see migration 0008
+        context = MigrationContext.configure(connection, opts={"include_name": _not_search_index})
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def _not_search_index(name, type_, parent_names) -> bool:
+    return not (type_ == "table" and name.startswith("search_index"))
 
 
 def test_upgrade_is_idempotent_and_at_head(appliance):

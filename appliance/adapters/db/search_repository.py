@@ -1,0 +1,214 @@
+"""The full-text index: write each item's tokens, find items by them, count what was found per facet.
+
+SQLite keeps the index in the FTS5 table `search_index` (rowid = the item's id) and ranks by bm25; PostgreSQL in
+two tsvector columns with GIN indexes, ranked by ts_rank. Both hold the same tokens (domain/search_text.py), and
+every reader's query is joined to `items` for the filters and the principal's scope.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import Select, and_, bindparam, cast, column, func, literal_column, or_, select, table, text
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
+from sqlalchemy.orm import Session
+
+from appliance.adapters.db.catalogue_repository import scope_clause
+from appliance.adapters.db.tables import DerivativeRow, FondsRow, ItemPageRow, ItemRow
+from appliance.domain.access import AccessScope
+from appliance.domain.jobs import PAGE_OCR
+from appliance.domain.search_text import (
+    FACETS,
+    IndexSource,
+    MatchedItem,
+    SearchFilter,
+    SearchQuery,
+    SearchSort,
+)
+
+ITEMS = ItemRow.__table__
+FTS_TABLE = table("search_index", column("rowid"), column("fields"), column("body"))
+TSVECTOR_TABLE = table("search_index", column("item_id"), column("fields", TSVECTOR), column("body", TSVECTOR))
+FIELDS_WEIGHT = 10.0  # a word in the title or 文号 says more about an item than the same word on page 7
+CHUNK = 500
+MAX_POSITION = 16383  # PostgreSQL keeps word positions up to here, and at most 256 per lexeme
+MAX_POSITIONS = 256
+MAX_VECTOR_BYTES = 900_000  # a tsvector must stay under 1 MB
+
+
+class SearchRepository:
+    def __init__(self, session: Session):
+        self.session = session
+        self._postgres = session.bind.dialect.name == "postgresql"
+
+    # writing
+
+    def put(self, item_id: int, fields: str, body: str) -> None:
+        """Replace an item's entry; `fields` and `body` are index texts (tokens joined by spaces)."""
+        self.put_many([(item_id, fields, body)])
+
+    def put_many(self, entries: list[tuple[int, str, str]]) -> None:
+        """Replace the entries of many items in one round trip each way."""
+        if not entries:
+            return
+        if self._postgres:
+            rows = [{"item_id": item_id, "fields": tsvector_literal(fields), "body": tsvector_literal(body)}
+                    for item_id, fields, body in entries]
+            self.session.execute(_POSTGRES_UPSERT, rows)
+            return
+        self.session.execute(_SQLITE_DELETE, [{"item_id": item_id} for item_id, _, _ in entries])
+        self.session.execute(_SQLITE_INSERT, [{"item_id": item_id, "fields": fields, "body": body}
+                                              for item_id, fields, body in entries])
+
+    def remove(self, item_id: int) -> None:
+        """Drop an item's entry; nothing happens when it has none."""
+        statement = _POSTGRES_DELETE if self._postgres else _SQLITE_DELETE
+        self.session.execute(statement, {"item_id": item_id})
+
+    # what the entries are made of
+
+    def sources(self, item_ids: list[int]) -> dict[int, IndexSource]:
+        """The fields and the newest OCR text of each page, in page order, of the items that exist."""
+        found = {}
+        for chunk in _chunks(item_ids):
+            texts = self._page_texts(chunk)
+            query = select(ITEMS.c.id, ITEMS.c.title, ITEMS.c.doc_number, ITEMS.c.responsible, ITEMS.c.notes,
+                           ITEMS.c.archival_code, ITEMS.c.state).where(ITEMS.c.id.in_(chunk))
+            for row in self.session.execute(query):
+                pages = texts.get(row.id, {})
+                found[row.id] = IndexSource(row.title, row.doc_number, row.responsible, row.notes,
+                                            row.archival_code, row.state, tuple(pages[key] for key in sorted(pages)))
+        return found
+
+    def _page_texts(self, item_ids: list[int]) -> dict[int, dict[int, str]]:
+        query = (select(ItemPageRow.item_id, ItemPageRow.sequence, DerivativeRow.text)
+                 .join(DerivativeRow, and_(DerivativeRow.source_sha256 == ItemPageRow.blob_sha256,
+                                           DerivativeRow.kind == PAGE_OCR))
+                 .where(ItemPageRow.item_id.in_(item_ids), DerivativeRow.text.is_not(None))
+                 .order_by(DerivativeRow.created_at))
+        texts: dict[int, dict[int, str]] = {}
+        for item_id, sequence, page_text in self.session.execute(query):
+            texts.setdefault(item_id, {})[sequence] = page_text  # the newest generator's text wins
+        return texts
+
+    def items_with_pages(self, blob_sha256s: Iterable[str]) -> list[int]:
+        """The items that have any of these page images."""
+        query = (select(ItemPageRow.item_id).distinct()
+                 .where(ItemPageRow.blob_sha256.in_(list(blob_sha256s))).order_by(ItemPageRow.item_id))
+        return list(self.session.scalars(query))
+
+    def item_ids(self, after: int, limit: int) -> list[int]:
+        """Item ids above `after`, in order: the next batch to index."""
+        return list(self.session.scalars(select(ITEMS.c.id).where(ITEMS.c.id > after).order_by(ITEMS.c.id)
+                                         .limit(limit)))
+
+    def count_items(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(ITEMS))
+
+    # reading
+
+    def search(self, query: SearchQuery, search_filter: SearchFilter, scope: AccessScope, content: bool,
+               sort: SearchSort, limit: int, offset: int = 0) -> list[MatchedItem]:
+        """One page of the items matching every phrase that `scope` may see; `content` False matches the catalogue
+        fields only (who may not read the pages must not learn what they say)."""
+        statement = self._matching(query, search_filter, scope, content).add_columns(
+            ITEMS.c.id, ITEMS.c.archival_code, ITEMS.c.title, ITEMS.c.date, ITEMS.c.state, ITEMS.c.access_label)
+        if sort is SearchSort.RELEVANCE and not query.empty:
+            statement = statement.order_by(self._rank(query), ITEMS.c.id.desc())
+        else:
+            statement = statement.order_by(ITEMS.c.date.desc(), ITEMS.c.id.desc())
+        rows = self.session.execute(statement.limit(limit).offset(offset))
+        return [MatchedItem(row.id, row.archival_code, row.title, row.date, row.state, row.access_label)
+                for row in rows]
+
+    def facets(self, query: SearchQuery, search_filter: SearchFilter, scope: AccessScope,
+               content: bool) -> dict[str, dict]:
+        """How many matching items `scope` may see, per value of each facet: one pass, grouped by all six."""
+        groups = (FondsRow.code, ITEMS.c.year, ITEMS.c.retention, ITEMS.c.department, ITEMS.c.access_label,
+                  ITEMS.c.state)
+        statement = self._matching(query, search_filter, scope, content).add_columns(*groups, func.count())
+        counts: dict[str, dict] = {facet: {} for facet in FACETS}
+        for *values, count in self.session.execute(statement.group_by(*groups)):
+            for facet, value in zip(FACETS, values, strict=True):
+                counts[facet][value] = counts[facet].get(value, 0) + count
+        return counts
+
+    def _matching(self, query: SearchQuery, search_filter: SearchFilter, scope: AccessScope,
+                  content: bool) -> Select:
+        conditions = [*_filter_conditions(search_filter), *scope_clause(scope)]
+        if query.empty:
+            joined = ITEMS
+        elif self._postgres:
+            joined = TSVECTOR_TABLE.join(ITEMS, TSVECTOR_TABLE.c.item_id == ITEMS.c.id)
+            conditions.extend(_tsquery_conditions(query, content))
+        else:
+            joined = FTS_TABLE.join(ITEMS, ITEMS.c.id == FTS_TABLE.c.rowid)  # the index drives the join
+            match = query.fts5() if content else f"{{fields}} : ({query.fts5()})"
+            conditions.append(text("search_index MATCH :match").bindparams(match=match))
+        joined = joined.join(FondsRow, FondsRow.id == ITEMS.c.fonds_id)
+        return select().select_from(joined).where(*conditions)
+
+    def _rank(self, query: SearchQuery):
+        """An expression that sorts the best match first."""
+        if not self._postgres:
+            return literal_column(f"bm25(search_index, {FIELDS_WEIGHT}, 1.0)")
+        everything = cast(" & ".join(f"({phrase})" for phrase in query.tsqueries()), TSQUERY)
+        return (func.ts_rank(TSVECTOR_TABLE.c.fields, everything) * FIELDS_WEIGHT
+                + func.ts_rank(TSVECTOR_TABLE.c.body, everything)).desc()
+
+
+def _filter_conditions(search_filter: SearchFilter) -> list:
+    equal = {FondsRow.code: search_filter.fonds, ITEMS.c.year: search_filter.year,
+             ITEMS.c.retention: search_filter.retention, ITEMS.c.department: search_filter.department,
+             ITEMS.c.access_label: search_filter.access_label, ITEMS.c.state: search_filter.state}
+    conditions = [column == value for column, value in equal.items() if value is not None]
+    if search_filter.date_from:
+        conditions.append(ITEMS.c.date >= search_filter.date_from)
+    if search_filter.date_to:
+        conditions.append(ITEMS.c.date <= search_filter.date_to)
+    return conditions
+
+
+def _tsquery_conditions(query: SearchQuery, content: bool) -> list:
+    """Each phrase in the fields or (when content may be searched) in the pages: the terms of a query may be
+    found in different columns, as FTS5 finds them."""
+    conditions = []
+    for phrase in query.tsqueries():
+        wanted = cast(phrase, TSQUERY)
+        in_fields = TSVECTOR_TABLE.c.fields.op("@@")(wanted)
+        conditions.append(or_(in_fields, TSVECTOR_TABLE.c.body.op("@@")(wanted)) if content else in_fields)
+    return conditions
+
+
+def tsvector_literal(index_text: str) -> str:
+    """Index text as a tsvector literal: each token a lexeme with its positions, as far as PostgreSQL keeps them
+    (a lexeme first seen past position 16383 is kept without a position, so it is still found)."""
+    positions: dict[str, list[int]] = {}
+    size = 0
+    for position, token in enumerate(index_text.split(), start=1):
+        known = positions.get(token)
+        if known is None:
+            size += len(token.encode()) + 8
+            if size > MAX_VECTOR_BYTES:
+                break
+            known = positions[token] = []
+        if position <= MAX_POSITION and len(known) < MAX_POSITIONS:
+            known.append(position)
+    return " ".join(_lexeme(token) + (":" + ",".join(map(str, found)) if found else "")
+                    for token, found in positions.items())
+
+
+def _lexeme(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _chunks(values: list, size: int = CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+_SQLITE_DELETE = text("DELETE FROM search_index WHERE rowid = :item_id")
+_SQLITE_INSERT = text("INSERT INTO search_index (rowid, fields, body) VALUES (:item_id, :fields, :body)")
+_POSTGRES_DELETE = text("DELETE FROM search_index WHERE item_id = :item_id")
+_POSTGRES_UPSERT = text(
+    "INSERT INTO search_index (item_id, fields, body) VALUES (:item_id, CAST(:fields AS tsvector), "
+    "CAST(:body AS tsvector)) ON CONFLICT (item_id) DO UPDATE SET fields = EXCLUDED.fields, body = EXCLUDED.body"
+).bindparams(bindparam("fields"), bindparam("body"))

@@ -1,0 +1,266 @@
+"""Search text: Chinese-aware tokens for the full-text index, queries built from them, and the matches marked.
+
+Chinese has no spaces, so a run of CJK characters is indexed as its overlapping bigrams plus its last character:
+every character starts some token, so any substring of two or more characters is a phrase of bigrams, and one
+character is a prefix of a token. Letters and digits form words. The index sees the tokens joined by spaces, so
+SQLite's unicode61 tokenizer and PostgreSQL's tsvector keep each as one word, and both databases agree.
+"""
+
+import enum
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Ideographs (with extensions and compatibility forms), kana and hangul: scripts written without spaces.
+CJK_CHARACTERS = "\u3005\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
+_RUN = re.compile(rf"(?P<cjk>[{CJK_CHARACTERS}]+)|(?P<word>[^\W_{CJK_CHARACTERS}]+)")
+_WORD_CHARACTER = rf"[^\W_{CJK_CHARACTERS}]"
+_SEPARATORS = r"[\W_]*?"
+_TERM = re.compile(r'"([^"]*)"?|([^\s"]+)')
+MAX_WORD = 64  # longer "words" are OCR noise or digests; PostgreSQL refuses lexemes over 2 KB anyway
+MAX_TERMS = 16
+
+
+def normalise(text: str) -> str:
+    """Full-width forms to half-width (NFKC) and case folded, as both the index and the queries see text."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+@dataclass(frozen=True)
+class Run:
+    text: str
+    cjk: bool
+
+
+def runs(text: str) -> list[Run]:
+    """The runs of CJK characters and of letters/digits in normalised text; everything else separates."""
+    return [Run(match.group(), match.lastgroup == "cjk") for match in _RUN.finditer(normalise(text))]
+
+
+def run_tokens(run: Run) -> list[str]:
+    if not run.cjk:
+        return [run.text[:MAX_WORD]]
+    characters = run.text
+    return [characters[index:index + 2] for index in range(len(characters) - 1)] + [characters[-1]]
+
+
+def tokens(text: str) -> list[str]:
+    """The tokens of a text, in order."""
+    return [token for run in runs(text) for token in run_tokens(run)]
+
+
+def index_text(*texts: str) -> str:
+    """What the index stores for some texts: their tokens joined by spaces."""
+    return " ".join(token for text in texts for token in tokens(text))
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One query term: tokens that must follow each other, the last perhaps only a prefix."""
+
+    tokens: tuple[str, ...]
+    prefix: bool
+    runs: tuple[Run, ...]  # what the term said, to find it again in the original text
+
+    def fts5(self) -> str:
+        """The phrase in FTS5 syntax; each token quoted, so nothing in it is read as an operator."""
+        quoted = [_fts5_string(token) for token in self.tokens]
+        if self.prefix:
+            quoted[-1] += " *"
+        return " + ".join(quoted)
+
+    def tsquery(self) -> str:
+        """The phrase as a PostgreSQL tsquery literal: lexemes quoted, `<->` between them, `:*` for a prefix."""
+        quoted = [_tsquery_lexeme(token) for token in self.tokens]
+        if self.prefix:
+            quoted[-1] += ":*"
+        return " <-> ".join(quoted)
+
+    def pattern(self) -> str:
+        """A regular expression for the term in normalised text: its runs, with any separators between them."""
+        parts = [re.escape(run.text) for run in self.runs]
+        pattern = _SEPARATORS.join(parts)
+        if not self.runs[0].cjk:
+            pattern = f"(?<!{_WORD_CHARACTER}){pattern}"
+        if not self.runs[-1].cjk and not self.prefix:
+            pattern = f"{pattern}(?!{_WORD_CHARACTER})"
+        return pattern
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What someone typed, as phrases that must all match; no phrases means no text condition at all."""
+
+    phrases: tuple[Phrase, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.phrases
+
+    def fts5(self) -> str:
+        return " AND ".join(f"({phrase.fts5()})" for phrase in self.phrases)
+
+    def tsqueries(self) -> list[str]:
+        return [phrase.tsquery() for phrase in self.phrases]
+
+
+def parse_query(text: str) -> SearchQuery:
+    """Terms separated by spaces, all required; "double-quoted text" is one term. Never raises: punctuation,
+    quotes and operators of either database only separate tokens."""
+    phrases = []
+    for match in _TERM.finditer(text or ""):
+        phrase = phrase_for(match.group(1) if match.group(1) is not None else match.group(2))
+        if phrase is not None and phrase not in phrases:
+            phrases.append(phrase)
+    return SearchQuery(tuple(phrases[:MAX_TERMS]))
+
+
+def phrase_for(term: str) -> Phrase | None:
+    """The phrase of one term, or None when it has no letters, digits or CJK characters.
+
+    A CJK run at the end gives only its bigrams, since the document may go on after it; a single character
+    there becomes a prefix, which every token starting with it matches.
+    """
+    term_runs = runs(term)
+    if not term_runs:
+        return None
+    *leading, last = term_runs
+    phrase_tokens = [token for run in leading for token in run_tokens(run)]
+    if not last.cjk:
+        return Phrase((*phrase_tokens, last.text[:MAX_WORD]), False, tuple(term_runs))
+    if len(last.text) == 1:
+        return Phrase((*phrase_tokens, last.text), True, tuple(term_runs))
+    bigrams = run_tokens(last)[:-1]
+    return Phrase((*phrase_tokens, *bigrams), False, tuple(term_runs))
+
+
+def _fts5_string(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _tsquery_lexeme(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+# what a search is narrowed by, and what it finds
+
+
+class SearchSort(enum.StrEnum):
+    RELEVANCE = "relevance"  # title, 文号 and the other fields weigh more than the page text
+    DATE = "date"  # newest first
+
+
+FACETS = ("fonds", "year", "retention", "department", "access_label", "state")
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Conditions on the catalogue entry; None leaves a field open. Dates are YYYYMMDD, both ends included."""
+
+    fonds: str | None = None
+    year: int | None = None
+    retention: str | None = None
+    department: str | None = None
+    access_label: str | None = None
+    state: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchedItem:
+    """A catalogue entry the search found, as the index's reader returns it."""
+
+    id: int
+    archival_code: str
+    title: str
+    date: str
+    state: str
+    access_label: str
+
+
+@dataclass(frozen=True)
+class IndexSource:
+    """What an item's index entry is made of: its catalogue fields and the OCR text of its pages."""
+
+    title: str
+    doc_number: str
+    responsible: str
+    notes: str
+    archival_code: str
+    state: str
+    page_texts: tuple[str, ...]
+
+    def fields_text(self) -> str:
+        return index_text(self.title, self.doc_number, self.responsible, self.notes, self.archival_code)
+
+    def body_text(self) -> str:
+        return index_text(*self.page_texts)
+
+
+# marking the matches in the original text
+
+
+Segment = tuple[str, bool]  # a piece of text, and whether it matched
+
+
+def marked(text: str, query: SearchQuery, window: int | None = None) -> list[Segment]:
+    """`text` cut into pieces, the characters that match a query term marked; with `window`, only about that many
+    characters around the first match (the start of the text when nothing matches), '…' where it was cut."""
+    spans = match_spans(text, query)
+    if window is not None:
+        start = max(0, spans[0][0] - window // 4) if spans else 0
+        end = min(len(text), start + window)
+        segments = _segments(text, spans, start, end)
+        return [("…", False)] * (start > 0) + segments + [("…", False)] * (end < len(text))
+    return _segments(text, spans, 0, len(text))
+
+
+def match_spans(text: str, query: SearchQuery) -> list[tuple[int, int]]:
+    """[start, end) of each match of a query term in the original characters of `text`, sorted, merged."""
+    if query.empty or not text:
+        return []
+    folded, origin = _folded_with_origin(text)
+    spans = []
+    for phrase in query.phrases:
+        for match in re.finditer(phrase.pattern(), folded):
+            if match.end() > match.start():
+                spans.append((origin[match.start()], origin[match.end() - 1] + 1))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _segments(text: str, spans: list[tuple[int, int]], start: int, end: int) -> list[Segment]:
+    segments, position = [], start
+    for span_start, span_end in spans:
+        span_start, span_end = max(span_start, start), min(span_end, end)
+        if span_start >= span_end:
+            continue
+        if span_start > position:
+            segments.append((text[position:span_start], False))
+        segments.append((text[span_start:span_end], True))
+        position = span_end
+    if position < end:
+        segments.append((text[position:end], False))
+    return segments
+
+
+def _folded_with_origin(text: str) -> tuple[str, list[int]]:
+    """The normalised text, and for each of its characters the index of the original character it came from."""
+    pieces, origin = [], []
+    for index, character in enumerate(text):
+        folded = _fold(character)
+        pieces.append(folded)
+        origin.extend([index] * len(folded))
+    return "".join(pieces), origin
+
+
+@functools.lru_cache(maxsize=8192)
+def _fold(character: str) -> str:
+    return normalise(character)

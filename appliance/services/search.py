@@ -1,0 +1,142 @@
+"""Finding items by what they say: the search itself, with facets and marked snippets, and keeping the index current.
+
+The index is updated inside the transaction that changes what it is made of (an item filed or edited, a page's OCR
+text stored, an item destroyed), and can be rebuilt from the catalogue and the OCR texts at any time.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from appliance.domain.catalogue import ItemState
+from appliance.domain.errors import InvalidInputError
+from appliance.domain.permissions import Action
+from appliance.domain.search_text import (
+    MatchedItem,
+    SearchFilter,
+    SearchQuery,
+    SearchSort,
+    Segment,
+    marked,
+    match_spans,
+    parse_query,
+)
+from appliance.domain.sessions import Principal
+
+MAX_LIMIT = 200
+MAX_OFFSET = 10_000  # deeper than anyone reads; narrow the search instead
+SNIPPET_LENGTH = 120
+MAX_SNIPPET_SOURCE = 50_000  # characters of an item's text looked through for a snippet
+REINDEX_BATCH = 500
+_DATE = re.compile(r"\d{8}")
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    archival_code: str
+    title: str
+    date: str
+    state: str
+    access_label: str
+    snippet: list[Segment]  # from the page text when it matched there and may be read, else the title
+    snippet_source: str  # "text" or "title"
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    hits: list[SearchHit]
+    total: int  # every match the principal may see, not only this page
+    facets: dict[str, dict]  # facet -> {value: count}
+    query: SearchQuery
+
+
+def search(uow_factory, principal: Principal, query_text: str, filters: SearchFilter = SearchFilter(),
+           sort: SearchSort = SearchSort.RELEVANCE, page: SearchPage = SearchPage()) -> SearchResults:
+    """Items the principal may see that match every term, with facet counts over all of them and one page of hits.
+
+    Who may not view content searches the catalogue fields only. Raises ForbiddenError without the right to read
+    the catalogue, InvalidInputError for a bad page or date.
+    """
+    principal.require(Action.ITEM_READ)
+    _check(filters, page)
+    query = parse_query(query_text)
+    content = principal.may(Action.ITEM_VIEW_CONTENT)
+    with uow_factory(read_only=True) as uow:
+        facets = uow.search.facets(query, filters, principal.scope, content)
+        matched = uow.search.search(query, filters, principal.scope, content, sort, page.limit, page.offset)
+        sources = uow.search.sources([item.id for item in matched]) if content and not query.empty else {}
+    texts = {item_id: "\n".join(source.page_texts)[:MAX_SNIPPET_SOURCE] for item_id, source in sources.items()}
+    hits = [_hit(item, texts.get(item.id, ""), query) for item in matched]
+    return SearchResults(hits, sum(facets["state"].values()), facets, query)
+
+
+def _hit(item: MatchedItem, page_text: str, query: SearchQuery) -> SearchHit:
+    if match_spans(page_text, query):
+        snippet, source = marked(page_text, query, SNIPPET_LENGTH), "text"
+    else:
+        snippet, source = marked(item.title, query), "title"
+    return SearchHit(item.archival_code, item.title, item.date, item.state, item.access_label, snippet, source)
+
+
+def _check(filters: SearchFilter, page: SearchPage) -> None:
+    if not 1 <= page.limit <= MAX_LIMIT:
+        raise InvalidInputError(f"limit must be from 1 to {MAX_LIMIT}")
+    if not 0 <= page.offset <= MAX_OFFSET:
+        raise InvalidInputError(f"offset must be from 0 to {MAX_OFFSET}; narrow the search to go deeper")
+    for name in ("date_from", "date_to"):
+        value = getattr(filters, name)
+        if value is not None and not _DATE.fullmatch(value):
+            raise InvalidInputError(f"{name} {value!r} must be 8 digits, YYYYMMDD")
+
+
+# keeping the index current
+
+
+def index_item(uow, item_id: int) -> None:
+    """Inside a unit of work: make the item's index entry match its fields and OCR text (fields only once it is
+    destroyed: its content is purged)."""
+    index_items(uow, [item_id])
+
+
+def index_items(uow, item_ids: list[int]) -> None:
+    """Inside a unit of work: index several items at once; ids of items that do not exist lose their entries."""
+    sources = uow.search.sources(item_ids)
+    entries = []
+    for item_id in item_ids:
+        source = sources.get(item_id)
+        if source is None:
+            uow.search.remove(item_id)
+            continue
+        body = "" if source.state == ItemState.DESTROYED.value else source.body_text()
+        entries.append((item_id, source.fields_text(), body))
+    uow.search.put_many(entries)
+
+
+def index_page_text(uow, blob_sha256: str) -> None:
+    """Inside a unit of work: re-index every item that has this page, once its OCR text is stored."""
+    index_items(uow, uow.search.items_with_pages([blob_sha256]))
+
+
+def reindex(uow_factory, progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild every item's entry, a batch per transaction; calls `progress(done, total)` after each batch and
+    returns how many items were indexed."""
+    with uow_factory(read_only=True) as uow:
+        total = uow.search.count_items()
+    done, after = 0, 0
+    while True:
+        with uow_factory() as uow:
+            item_ids = uow.search.item_ids(after, REINDEX_BATCH)
+            if not item_ids:
+                break
+            index_items(uow, item_ids)
+            uow.commit()
+        done, after = done + len(item_ids), item_ids[-1]
+        if progress is not None:
+            progress(done, max(total, done))
+    return done
