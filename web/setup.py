@@ -18,6 +18,7 @@ from web.console import intake as intake_console
 from web.console import loans as loans_console
 from web.console import notifications as notifications_console
 from web.console import scanners as scanners_console
+from web.console import search as search_console
 from web.console.navigation import init_navigation
 from web.i18n import init_languages
 from web.security import init_security
@@ -51,7 +52,7 @@ def configure_app(app: Flask, test_config: dict) -> None:
                   appraisal_api.blueprint, holds.blueprint, destruction_api.blueprint, loans.blueprint,
                   notifications.blueprint, appraisal.blueprint, destruction.blueprint, loans_console.blueprint,
                   notifications_console.blueprint, borrowing.blueprint, backups.blueprint, backups_api.blueprint,
-                  search_api.blueprint)
+                  search_api.blueprint, search_console.blueprint)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     errors.register(app)

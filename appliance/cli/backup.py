@@ -93,12 +93,15 @@ def drill_command(context: CliContext) -> int:
 
 
 @click.command("restore")
+@click.option("--from", "source", type=click.Choice([name.value for name in RepositoryName]), default="twin",
+              show_default=True, help="The twin, or the local (USB) repository.")
 @click.option("--archive", default=None, help="The archive to restore (default: the latest).")
 @click.option("--force", is_flag=True, help="Overwrite a box that already holds data.")
 @pass_context
-def restore_command(context: CliContext, archive: str | None, force: bool) -> int:
+def restore_command(context: CliContext, source: str, archive: str | None, force: bool) -> int:
     """Rebuild this box from its twin and verify every blob, the counts and the audit chain."""
-    report = restore_box(context.config, require_borg(context.config), archive, force, _now())
+    report = restore_box(context.config, require_borg(context.config, RepositoryName(source)), archive, force,
+                         _now())
     return show_report(report)
 
 

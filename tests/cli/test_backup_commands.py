@@ -38,7 +38,7 @@ def test_restore_refuses_a_box_with_data_and_restores_with_force(dangan, configu
     dangan("backup", "run")
     code, _, error = dangan("restore")
     assert code == 1 and "already holds data (4 items" in error and "--force" in error
-    code, output, _ = dangan("restore", "--force")
+    code, output, _ = dangan("restore", "--from", "twin", "--force")
     assert code == 0, output
     assert "ok   blobs: 9 blobs present" in output and "ok   audit chain" in output
     assert "restore verified" in output

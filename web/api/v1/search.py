@@ -1,4 +1,7 @@
-"""GET /api/v1/search: full-text search over catalogue fields and OCR text, with facets and marked snippets."""
+"""GET /api/v1/search: full-text search over catalogue fields and OCR text, with facets and marked snippets; and the
+reading of a search's query string, which the console's search page shares."""
+
+from collections.abc import Mapping
 
 from flask import Blueprint, g, jsonify, request
 
@@ -14,13 +17,15 @@ from web.security import appliance, requires
 blueprint = Blueprint("search_api", __name__, url_prefix="/api/v1")
 STATES = ("intake", "archived", "destroyed")
 LABELS = ("公开", "内部", "受控")
+FILTER_ARGUMENTS = ("fonds", "year", "retention", "department", "label", "state", "from", "to")
 
 
 @blueprint.get("/search")
 @requires(Action.ITEM_READ)
 def search_items():
     page = SearchPage(whole_number_arg("limit", 20, 1, MAX_LIMIT), whole_number_arg("offset", 0, 0, MAX_OFFSET))
-    results = search(appliance().uow_factory, g.principal, request.args.get("q", ""), _filter(), _sort(), page)
+    results = search(appliance().uow_factory, g.principal, request.args.get("q", ""), search_filter(request.args),
+                     search_sort(request.args), page)
     return jsonify(results_json(results))
 
 
@@ -37,28 +42,50 @@ def _hit_json(hit: SearchHit) -> dict:
             "snippet": [{"text": text, "match": matched} for text, matched in hit.snippet]}
 
 
-def _filter() -> SearchFilter:
-    arguments = {name: request.args.get(name, "").strip() or None for name in
-                 ("fonds", "retention", "department", "label", "state", "from", "to")}
+class SearchArgumentError(InvalidInputError):
+    """A query-string argument of a search that cannot be used; `argument` names it, so a page can explain."""
+
+    def __init__(self, argument: str, message: str):
+        super().__init__(message)
+        self.argument = argument
+
+
+def search_filter(arguments: Mapping[str, str]) -> SearchFilter:
+    """The filter a query string asks for, the same for the API and the console; raises SearchArgumentError."""
+    values = {name: arguments.get(name, "").strip() or None for name in FILTER_ARGUMENTS}
     for name in ("fonds", "retention", "department"):
-        arguments[name] = arguments[name].upper() if arguments[name] else None
-    _one_of("retention", arguments["retention"], RETENTION_PERIODS)
-    _one_of("label", arguments["label"], LABELS)
-    _one_of("state", arguments["state"], STATES)
-    return SearchFilter(arguments["fonds"], whole_number_arg("year", None, 1000, 9999), arguments["retention"],
-                        arguments["department"], arguments["label"], arguments["state"], arguments["from"],
-                        arguments["to"])
+        values[name] = values[name].upper() if values[name] else None
+    _one_of("retention", values["retention"], RETENTION_PERIODS)
+    _one_of("label", values["label"], LABELS)
+    _one_of("state", values["state"], STATES)
+    for name in ("from", "to"):
+        if values[name] is not None and not (_digits(values[name]) and len(values[name]) == 8):
+            raise SearchArgumentError(name, f"{name} {values[name]!r} must be 8 digits, YYYYMMDD")
+    return SearchFilter(values["fonds"], _year(arguments), values["retention"], values["department"],
+                        values["label"], values["state"], values["from"], values["to"])
 
 
-def _sort() -> SearchSort:
-    text = request.args.get("sort", "").strip() or SearchSort.RELEVANCE.value
+def search_sort(arguments: Mapping[str, str]) -> SearchSort:
+    """The order a query string asks for (relevance when it names none); raises SearchArgumentError."""
+    text = arguments.get("sort", "").strip() or SearchSort.RELEVANCE.value
     _one_of("sort", text, [sort.value for sort in SearchSort])
     return SearchSort(text)
 
 
+def _year(arguments: Mapping[str, str]) -> int | None:
+    text = arguments.get("year", "").strip()
+    if text and not (_digits(text) and 1000 <= int(text) <= 9999):
+        raise SearchArgumentError("year", "year must be a whole number from 1000 to 9999")
+    return int(text) if text else None
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # str.isdigit() alone takes "²", which int() refuses
+
+
 def _one_of(name: str, value, known) -> None:
     if value is not None and value not in known:
-        raise InvalidInputError(f"unknown {name} {value!r} (known: {', '.join(known)})")
+        raise SearchArgumentError(name, f"unknown {name} {value!r} (known: {', '.join(known)})")
 
 
 def openapi_paths() -> dict:
