@@ -25,7 +25,7 @@ run: system-packages $(STAMP) translations
 	$(RUN_ENV) exec $(BIN)/dangan run
 
 test: system-packages $(STAMP) translations lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --durations=15 $(PYTEST_ARGS)  # the slowest, so CI shows where the minutes go
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
