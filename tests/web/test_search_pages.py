@@ -9,10 +9,9 @@ import pytest
 
 from appliance.domain.catalogue import ItemFields
 from appliance.domain.codes import ClassKey
-from appliance.domain.jobs import PAGE_OCR, Derivative
 from appliance.services.items import add_item
-from appliance.services.search import index_item
 from tests.support.console import make_person, sign_in
+from tests.support.ocr_texts import attach_texts
 
 SUBJECTS = ["防汛抗旱", "安全生产", "乡村振兴", "植树造林", "消防检查", "招商引资", "城市绿化", "河道治理"]
 FILLER = "各有关单位：为进一步做好{subject}相关事项，经研究决定，现将有关要求通知如下。请各单位认真贯彻落实。"
@@ -31,24 +30,9 @@ def file_item(appliance, actor, year: int, department: str, title: str, page_tex
     item = add_item(appliance.uow_factory, appliance.blob_store, actor, ClassKey("Z109", "WS", year, "Y", department),
                     ItemFields.build(title=title, date=fields.pop("date", f"{year}0315"), **fields))
     if page_texts:
-        attach_texts(appliance, item.id, page_texts)
+        attach_texts(appliance, {item.id: page_texts})
     return item.archival_code
 
-
-def attach_texts(appliance, item_id: int, page_texts) -> None:
-    """Pages with their OCR text, as if the worker had read them; indexed in the same transaction."""
-    with appliance.uow_factory() as uow:
-        digests = []
-        for number, text in enumerate(page_texts):
-            page = appliance.blob_store.put_bytes(f"page {item_id}/{number}".encode())
-            pdf = appliance.blob_store.put_bytes(f"%PDF {item_id}/{number}".encode())
-            uow.blobs.add(page)
-            uow.blobs.add(pdf)
-            uow.jobs.add_derivative(Derivative(page.sha256, PAGE_OCR, "test/1", pdf.sha256, text))
-            digests.append(page.sha256)
-        uow.blobs.add_pages(item_id, digests)
-        index_item(uow, item_id)
-        uow.commit()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from appliance.domain.access import EVERYTHING, AccessScope
 from appliance.domain.catalogue import AccessLabel, ItemFields, ItemState
 from appliance.domain.codes import ClassKey
-from appliance.domain.jobs import PAGE_OCR, Derivative, Job
+from appliance.domain.jobs import Job
 from appliance.domain.permissions import allowed_actions
 from appliance.domain.search_text import SearchFilter, SearchSort
 from appliance.domain.sessions import Principal
@@ -15,6 +15,7 @@ from appliance.services.derivatives import store_page_text
 from appliance.services.item_editing import edit_intake_item
 from appliance.services.items import add_item
 from appliance.services.search import SearchPage, index_item, reindex, search
+from tests.support.ocr_texts import attach_texts
 
 SUBJECTS = ["防汛抗旱", "安全生产", "乡村振兴", "植树造林", "消防检查", "招商引资", "城市绿化", "河道治理", "垃圾分类",
             "义务教育", "医疗保障", "交通整治", "食品安全", "社区养老", "文物保护", "科技创新"]
@@ -39,22 +40,6 @@ def file_item(appliance, actor, year: int, department: str, title: str, page_tex
         attach_texts(appliance, {item.id: page_texts})
     return item
 
-
-def attach_texts(appliance, texts_by_item: dict[int, list[str]]) -> None:
-    """Pages with their OCR text, as if the worker had read them; indexed in the same transaction."""
-    with appliance.uow_factory() as uow:
-        for item_id, page_texts in texts_by_item.items():
-            digests = []
-            for number, text in enumerate(page_texts):
-                page = appliance.blob_store.put_bytes(f"page {item_id}/{number}".encode())
-                pdf = appliance.blob_store.put_bytes(f"%PDF {item_id}/{number}".encode())
-                uow.blobs.add(page)
-                uow.blobs.add(pdf)
-                uow.jobs.add_derivative(Derivative(page.sha256, PAGE_OCR, "test/1", pdf.sha256, text))
-                digests.append(page.sha256)
-            uow.blobs.add_pages(item_id, digests)
-            index_item(uow, item_id)
-        uow.commit()
 
 
 @pytest.fixture
