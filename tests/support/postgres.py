@@ -5,7 +5,6 @@ initdb and postgres refuse to run as root, so as root they run as the `postgres`
 
 import os
 import pwd
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -36,7 +35,10 @@ class PostgresServer:
     def stop(self) -> None:
         subprocess.run([*self.run_as, str(self.bin_dir / "pg_ctl"), "-D", str(self.base / "data"), "-m",
                         "immediate", "stop"], capture_output=True, check=False)
-        shutil.rmtree(self.base, ignore_errors=True)
+        # A suite leaves a thousand databases of some hundred files each: removing them took 40 s at the end of
+        # every run, so a detached `rm` does it while the run reports.
+        subprocess.Popen(["rm", "-rf", str(self.base)], start_new_session=True, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
 
 
 def find_bin_dir() -> Path:
