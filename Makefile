@@ -40,6 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/web_load_bench.py
 	$(BIN)/python bench/archival_checks_bench.py
 	$(BIN)/python bench/appraisal_bench.py
+	$(BIN)/python bench/backup_bench.py
+	$(BIN)/python bench/search_bench.py
 
 system-packages:
 	@bash scripts/install-system-packages.sh
