@@ -193,9 +193,10 @@ class Borg:
         """Delete one archive. Raises BorgError."""
         return self.run(delete_arguments(self.repository, archive))
 
-    def info(self) -> BorgResult:
-        """The repository's figures in `stats` (total and unique sizes, dedup ratio). Raises BorgError."""
-        return self.run(info_arguments(self.repository))
+    def info(self, timeout: float | None = None) -> BorgResult:
+        """The repository's figures in `stats` (total and unique sizes, dedup ratio); `timeout` shorter than the
+        default for a reachability probe. Raises BorgError."""
+        return self.run(info_arguments(self.repository), timeout=timeout)
 
     def export_paper_key(self) -> str:
         """The repository key as a paper key, to print and keep offline. Raises BorgError."""
@@ -210,13 +211,17 @@ class Borg:
         os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # borg overwrites it, mode kept
         self.run(arguments)
 
-    def run(self, arguments: list[str], *, cwd: Path | None = None, progress: Progress | None = None) -> BorgResult:
-        """Run borg with `arguments`. Raises BorgError for exit code 2 or more, or when it outlives the timeout."""
+    def run(self, arguments: list[str], *, cwd: Path | None = None, progress: Progress | None = None,
+            timeout: float | None = None) -> BorgResult:
+        """Run borg with `arguments`. Raises BorgError for exit code 2 or more, or when it outlives the timeout
+        (the adapter's, unless a shorter one is given)."""
+        limit = timeout or self.timeout
         self.state_directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=self.state_directory, prefix="ssh-", suffix=".log") as ssh_log:
-            return self._run(arguments, cwd, progress, Path(ssh_log.name))
+            return self._run(arguments, cwd, progress, Path(ssh_log.name), limit)
 
-    def _run(self, arguments: list[str], cwd: Path | None, progress: Progress | None, ssh_log: Path) -> BorgResult:
+    def _run(self, arguments: list[str], cwd: Path | None, progress: Progress | None, ssh_log: Path,
+             limit: float) -> BorgResult:
         environment = borg_environment(dict(os.environ), self.state_directory,
                                        ssh_command(self.ssh_key, self.known_hosts, ssh_log))
         read_end = self._passphrase_pipe()
@@ -231,7 +236,7 @@ class Borg:
         finally:
             os.close(read_end)
         name = " ".join(arguments[:2]) if arguments[0] == "key" else arguments[0]  # "key export", not "key"
-        return self._result(name, process, progress, ssh_log)
+        return self._result(name, process, progress, ssh_log, limit)
 
     def _passphrase_pipe(self) -> int:
         """A pipe holding the passphrase; borg reads it through BORG_PASSPHRASE_FD. Returns the read end.
@@ -251,10 +256,10 @@ class Borg:
             os.close(write_end)
         return read_end
 
-    def _result(self, command: str, process: subprocess.Popen, progress: Progress | None,
-                ssh_log: Path) -> BorgResult:
+    def _result(self, command: str, process: subprocess.Popen, progress: Progress | None, ssh_log: Path,
+                limit: float) -> BorgResult:
         reader = _StderrReader(progress)
-        stdout, timed_out = _drain(process, reader, self.timeout)
+        stdout, timed_out = _drain(process, reader, limit)
         reader.feed(b"\n")
         if timed_out or state_of(process.returncode) is RunState.FAILED:
             reader.messages[:0] = _ssh_complaints(ssh_log)
@@ -263,7 +268,7 @@ class Borg:
         result = BorgResult(process.returncode, state_of(process.returncode), output, reader.messages,
                             stats_of(output), reader.message_ids, "" if output else text)
         if timed_out:
-            raise BorgError(f"borg {command} did not finish within {self.timeout:.0f} s and was stopped", result)
+            raise BorgError(f"borg {command} did not finish within {limit:.0f} s and was stopped", result)
         if result.state is RunState.FAILED:
             said = "; ".join(message for message in result.messages if message) or "no message"
             raise BorgError(f"borg {command} failed (exit code {process.returncode}): {said}", result)

@@ -50,6 +50,7 @@ LOCK_NAME = "backup.lock"
 TWIN_STATUS_NAME = "backup-twin.json"
 FIXITY_SWEEP_NAME = "fixity-sweep.json"  # when the last weekly sweep began; its outcome is in the audit log
 PROBE_EVERY = datetime.timedelta(minutes=15)
+PROBE_TIMEOUT = 120  # seconds: a twin that takes the connection and then hangs must not hold the tick for hours
 MAX_RUNS_PER_TICK = 6  # a backup, its prune, a verify and a check, a request or two: then the next tick
 HISTORY_DEPTH = 10  # backups read for the rules: enough to count a streak of failures
 
@@ -57,7 +58,7 @@ HISTORY_DEPTH = 10  # backups read for the rules: enough to count a streak of fa
 class ScheduledBorg(Protocol):
     def prune(self, keep_daily: int, keep_weekly: int, keep_monthly: int): ...
     def check(self, verify_data: bool = False): ...
-    def info(self): ...  # the reachability probe: raises (BorgError) when the repository cannot be reached
+    def info(self, timeout: float | None = None): ...  # the reachability probe: raises (BorgError) when out of reach
 
 
 @dataclass(frozen=True)
@@ -296,7 +297,7 @@ class BackupScheduler:
     def probe_twin(self, now: datetime.datetime) -> TwinStatus:
         """Ask the repository for its figures (`borg info`): it answers, or the twin is out of reach."""
         try:
-            status = TwinStatus(True, now, stats=dict(self.borg.info().stats))
+            status = TwinStatus(True, now, stats=dict(self.borg.info(timeout=PROBE_TIMEOUT).stats))
         except (DanganError, OSError) as error:
             status = TwinStatus(False, now, str(error) or type(error).__name__)
         record_twin_status(self.appliance.config.home, status)

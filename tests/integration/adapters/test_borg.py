@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.adapters.borg import BorgError
+from appliance.adapters.borg import Borg, BorgError
 from appliance.domain.backup import RunState
 from tests.support.twin import PASSPHRASE, running_twin
 
@@ -138,3 +138,18 @@ def test_a_changed_host_key_is_refused(tmp_path):
             twin.borg().init()
         assert "has changed and you have requested strict checking" in str(error.value)
         assert not (twin.repository_path / "config").exists()  # nothing was written to the impostor
+
+
+def test_a_probe_that_hangs_is_stopped_at_its_own_short_timeout(tmp_path):
+    """A twin that takes the connection and then says nothing: the probe gives up after its timeout, not hours."""
+    hanging = tmp_path / "hanging-borg"
+    hanging.write_text("#!/bin/sh\nsleep 60\n", encoding="utf-8")
+    hanging.chmod(0o755)
+    passphrase = tmp_path / "passphrase"
+    passphrase.write_text(PASSPHRASE, encoding="utf-8")
+    passphrase.chmod(0o600)
+    borg = Borg(str(tmp_path / "repository"), passphrase, borg_binary=str(hanging))
+    started = time.monotonic()
+    with pytest.raises(BorgError, match="did not finish within 1 s"):
+        borg.info(timeout=1)
+    assert time.monotonic() - started < 15
