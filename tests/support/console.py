@@ -70,3 +70,12 @@ def api_token_for(appliance, username: str, role: str) -> dict:
     _, secret = issue_token(appliance.uow_factory, SECURITY_OFFICER, username, f"{username} machine", scopes,
                             datetime.datetime.now(datetime.UTC))
     return {"Authorization": f"Bearer {secret}"}
+
+
+def signed_in_client(app, username: str, totp_secret: str | None = None):
+    """A browser of its own, signed in as `username`, asking for English pages."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    response = sign_in(client, username, totp_secret=totp_secret)
+    assert response.status_code == 302 and "/login" not in response.location, response.location
+    return client

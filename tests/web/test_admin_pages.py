@@ -16,7 +16,7 @@ from appliance.services.audit import latest_events
 from appliance.services.catalogue_import import import_catalogue
 from appliance.services.fonds import list_categories, list_departments, list_fonds
 from tests.support.catalogue_files import catalogue_rows, write_csv
-from tests.support.console import PASSWORD, make_person, post_form, sign_in
+from tests.support.console import PASSWORD, make_person, post_form, sign_in, signed_in_client
 
 PAGES = {"/admin/users": "security-zhao", "/admin/tokens": "security-zhao", "/admin/policy": "security-zhao",
          "/admin/catalogue": "system-qian"}
@@ -35,23 +35,15 @@ def people(appliance):
     }
 
 
-def console(app, username: str, totp_secret: str | None = None):
-    """A browser of its own, signed in as `username`, asking for English pages."""
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    response = sign_in(client, username, totp_secret=totp_secret)
-    assert response.status_code == 302 and "/login" not in response.location, response.location
-    return client
-
 
 @pytest.fixture
 def security(app, people):
-    return console(app, "security-zhao", people["security-zhao"])
+    return signed_in_client(app, "security-zhao", people["security-zhao"])
 
 
 @pytest.fixture
 def system(app, people):
-    return console(app, "system-qian", people["system-qian"])
+    return signed_in_client(app, "system-qian", people["system-qian"])
 
 
 def actions_since(appliance, count: int) -> list[tuple[str, str, str]]:
@@ -73,7 +65,7 @@ def user(appliance, username: str):
 
 
 def test_each_page_is_for_its_role_only(app, appliance, people):
-    browsers = {name: console(app, name, secret) for name, secret in people.items()}
+    browsers = {name: signed_in_client(app, name, secret) for name, secret in people.items()}
     for path, owner in PAGES.items():
         for name, browser in browsers.items():
             assert browser.get(path).status_code == (200 if name == owner else 403), (path, name)
@@ -170,7 +162,7 @@ def test_unlock_lifts_a_lockout(app, security, appliance):
 
 
 def test_disabling_ends_the_users_session(app, security, appliance):
-    victim = console(app, "archivist-li")
+    victim = signed_in_client(app, "archivist-li")
     assert victim.get("/").status_code == 200
     response = post_form(security, "/admin/users/archivist-li/disable", {})
     assert response.status_code == 302 and "archivist-li is disabled" in text(security.get("/admin/users"))
@@ -182,7 +174,7 @@ def test_disabling_ends_the_users_session(app, security, appliance):
 
 
 def test_a_reset_password_must_be_changed_at_the_next_sign_in(app, security, appliance):
-    victim = console(app, "archivist-li")
+    victim = signed_in_client(app, "archivist-li")
     response = post_form(security, "/admin/users/archivist-li/password", {"password": NEW_PASSWORD})
     assert response.status_code == 302
     assert ("security-zhao", "password.reset", "archivist-li") in actions_since(appliance, 2)

@@ -11,7 +11,7 @@ from appliance.domain.backup import RepositoryName, RunKind, RunState, Trigger
 from appliance.services import backup
 from appliance.services.audit import latest_events
 from appliance.services.backup_schedule import TwinStatus, record_twin_status
-from tests.support.console import api_token_for, csrf_token, make_person, post_form, sign_in
+from tests.support.console import api_token_for, csrf_token, make_person, post_form, signed_in_client
 
 STATS = {"archive_original_size": 2_000_000_000, "archive_deduplicated_size": 50_000_000, "archive_nfiles": 1234}
 
@@ -28,17 +28,10 @@ def people(appliance):
             "archivist-li": make_person(appliance, "archivist-li", ["archivist"])}
 
 
-def console(app, username: str, totp_secret: str | None = None):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    response = sign_in(client, username, totp_secret=totp_secret)
-    assert response.status_code == 302 and "/login" not in response.location, response.location
-    return client
-
 
 @pytest.fixture
 def system(app, people):
-    return console(app, "system-qian", people["system-qian"])
+    return signed_in_client(app, "system-qian", people["system-qian"])
 
 
 def recorded_run(appliance, state: RunState, minutes_ago: float = 10, stats: dict | None = None,
@@ -116,7 +109,7 @@ def test_the_buttons_need_the_csrf_token(system):
 
 
 def test_others_see_neither_the_page_nor_the_banner(app, appliance, people):
-    archivist = console(app, "archivist-li")
+    archivist = signed_in_client(app, "archivist-li")
     assert archivist.get("/backups").status_code == 403
     assert archivist.post("/backups/run", data={}).status_code in (400, 403)
     page = text(archivist.get("/catalogue"))
@@ -127,8 +120,8 @@ def test_a_box_without_a_repository_says_so(appliance, people, tmp_path):
     appliance.config = dataclasses.replace(appliance.config, backup=BackupConfig())
     from web import create_app
 
-    client = console(create_app({"appliance": appliance, "TESTING": True, "SESSION_COOKIE_SECURE": False}),
-                     "system-qian", people["system-qian"])
+    client = signed_in_client(create_app({"appliance": appliance, "TESTING": True, "SESSION_COOKIE_SECURE": False}),
+                              "system-qian", people["system-qian"])
     page = text(client.get("/backups"))
     assert "Backups are not set up" in page and "backup-banner" not in page
     response = client.post("/api/v1/backups", headers={"X-CSRFToken": csrf_token(client, "/backups")})

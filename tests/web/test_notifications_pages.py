@@ -15,7 +15,7 @@ from appliance.services.api_tokens import issue_token
 from appliance.services.audit import latest_events
 from appliance.services.items import add_item
 from appliance.services.notifications import notify
-from tests.support.console import SECURITY_OFFICER, csrf_token, make_person, post_form, sign_in
+from tests.support.console import SECURITY_OFFICER, csrf_token, make_person, post_form, signed_in_client
 
 CODE = "Z109-WS·2011-Y-BGS-0001"
 NOW = datetime.datetime(2026, 11, 27, 9, 0, tzinfo=datetime.UTC)
@@ -28,19 +28,12 @@ def database_url(tmp_path):
     return f"sqlite:///{tmp_path / 'dangan.sqlite3'}"
 
 
-def console(app, username: str, totp_secret: str | None = None):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    response = sign_in(client, username, totp_secret=totp_secret)
-    assert response.status_code == 302 and "/login" not in response.location, response.location
-    return client
-
 
 @pytest.fixture
 def people(app, appliance):
     make_person(appliance, "zhao", ["approver"])
     make_person(appliance, "qian", ["archivist"])
-    return {"zhao": console(app, "zhao"), "qian": console(app, "qian")}
+    return {"zhao": signed_in_client(app, "zhao"), "qian": signed_in_client(app, "qian")}
 
 
 def leave(appliance, username: str, kind: str, params: dict, link: str = "") -> int:
@@ -109,7 +102,7 @@ def test_the_api_serves_ones_own_notifications(app, appliance, people):
 
 def test_the_security_administrator_sets_a_mail_address(app, appliance, people):
     secret = make_person(appliance, "security-sun", ["security_admin"], with_totp=True)
-    security = console(app, "security-sun", secret)
+    security = signed_in_client(app, "security-sun", secret)
     refused = post_form(security, "/admin/users/zhao/email", {"email": "not an address"}, "/admin/users")
     assert refused.status_code == 422 and "not a mail address" in refused.get_data(as_text=True)
     done = post_form(security, "/admin/users/zhao/email", {"email": "zhao@example.cn"}, "/admin/users")
