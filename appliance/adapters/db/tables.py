@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -100,6 +101,7 @@ class ItemRow(Base):
         ),
         CheckConstraint("state IN ('intake', 'archived', 'destroyed')", name="state"),
         CheckConstraint("pages >= 0", name="pages"),
+        Index("ix_items_doc_number", "doc_number"),  # finds the item a document cites by its 文号
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -615,3 +617,88 @@ class BackupRunRow(Base):
     progress: Mapped[str] = mapped_column(Text, default="{}")  # JSON: files and bytes so far, the current path
     stats: Mapped[str] = mapped_column(Text, default="{}")  # JSON: borg's figures (sizes, deduplicated, files)
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class ItemKeywordRow(Base):
+    """A keyword drawn from an item's text (jieba), offered as a tag: suggested until a person accepts or dismisses
+    it. Accepted keywords are the item's tags (主题词)."""
+
+    __tablename__ = "item_keywords"
+    __table_args__ = (
+        CheckConstraint("state IN ('suggested', 'accepted', 'dismissed')", name="state"),
+        CheckConstraint("origin IN ('text', 'manual')", name="origin"),
+        Index("ix_item_keywords_keyword", "keyword", "state"),
+    )
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    keyword: Mapped[str] = mapped_column(String(40), primary_key=True)
+    weight: Mapped[float] = mapped_column(Float, default=0.0)
+    origin: Mapped[str] = mapped_column(String(8), default="text")
+    state: Mapped[str] = mapped_column(String(10), default="suggested")
+    decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    decided_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class FilingSuggestionRow(Base):
+    """One value suggested for one field when filing an intake document (or an item), where it came from, and what
+    the person did with it: the acceptance rate is counted from these rows."""
+
+    __tablename__ = "filing_suggestions"
+    __table_args__ = (
+        CheckConstraint("source IN ('model', 'header')", name="source"),
+        CheckConstraint("outcome IS NULL OR outcome IN ('accepted', 'changed', 'ignored')", name="outcome"),
+        Index("ix_filing_suggestions_document", "document_id", "field"),
+        Index("ix_filing_suggestions_outcome", "field", "outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("intake_documents.id"), nullable=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), nullable=True)
+    field: Mapped[str] = mapped_column(String(16))  # department, retention, title, doc_number, date, responsible
+    value: Mapped[str] = mapped_column(Text)
+    rank: Mapped[int] = mapped_column(Integer, default=1)  # 1 = the first choice shown
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    source: Mapped[str] = mapped_column(String(8))
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("suggestion_models.id"), nullable=True)
+    offered_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    final_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    decided_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SuggestionModelRow(Base):
+    """A trained filing model: when, on how many archived items, its held-out accuracy, and the file that holds it
+    (under the home's models directory, named by its sha256)."""
+
+    __tablename__ = "suggestion_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trained_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    trained_items: Mapped[int] = mapped_column(Integer)
+    archived_watermark: Mapped[int] = mapped_column(Integer)  # archived items counted when training began
+    metrics: Mapped[str] = mapped_column(Text, default="{}")  # JSON: top-1/top-3 accuracy per field, baseline
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ItemLinkRow(Base):
+    """A relation between two items: found where one cites the other's 文号, or added by hand."""
+
+    __tablename__ = "item_links"
+    __table_args__ = (
+        UniqueConstraint("source_item_id", "target_item_id", "relation", name="uq_item_links_pair"),
+        CheckConstraint("relation IN ('cites', 'replies', 'forwards', 'implements', 'related')", name="relation"),
+        CheckConstraint("origin IN ('auto', 'manual')", name="origin"),
+        CheckConstraint("source_item_id <> target_item_id", name="not_self"),
+        Index("ix_item_links_target", "target_item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    target_item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    relation: Mapped[str] = mapped_column(String(12))
+    origin: Mapped[str] = mapped_column(String(8))
+    evidence: Mapped[str] = mapped_column(Text, default="")  # the cited 文号 as found in the text, or a person's note
+    created_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
