@@ -6,17 +6,34 @@ from appliance.bootstrap import agent_token, build_appliance, check_schema, web_
 from appliance.domain.intake_manifest import MAX_PAGES
 from web import errors
 from web.api.v1 import appraisal as appraisal_api
+from web.api.v1 import assistance as assistance_api
 from web.api.v1 import backups as backups_api
 from web.api.v1 import destruction as destruction_api
 from web.api.v1 import health, holds, intake, loans, notifications, openapi, scanners
 from web.api.v1 import items as items_api
+from web.api.v1 import links as links_api
+from web.api.v1 import reports as reports_api
 from web.api.v1 import requests as requests_api
 from web.api.v1 import search as search_api
 from web.api.v1.agent_auth import TOKEN_KEY
-from web.console import admin, appraisal, approvals, audit, auth, backups, borrowing, catalogue, destruction, items
+from web.console import (
+    admin,
+    appraisal,
+    approvals,
+    assistance,
+    audit,
+    auth,
+    backups,
+    borrowing,
+    catalogue,
+    destruction,
+    items,
+)
 from web.console import intake as intake_console
+from web.console import links as links_console
 from web.console import loans as loans_console
 from web.console import notifications as notifications_console
+from web.console import reports as reports_console
 from web.console import scanners as scanners_console
 from web.console import search as search_console
 from web.console.navigation import init_navigation
@@ -52,7 +69,8 @@ def configure_app(app: Flask, test_config: dict) -> None:
                   appraisal_api.blueprint, holds.blueprint, destruction_api.blueprint, loans.blueprint,
                   notifications.blueprint, appraisal.blueprint, destruction.blueprint, loans_console.blueprint,
                   notifications_console.blueprint, borrowing.blueprint, backups.blueprint, backups_api.blueprint,
-                  search_api.blueprint, search_console.blueprint)
+                  search_api.blueprint, search_console.blueprint, reports_console.blueprint, reports_api.blueprint,
+                  assistance.blueprint, assistance_api.blueprint, links_console.blueprint, links_api.blueprint)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     errors.register(app)

@@ -33,6 +33,7 @@ MENU = (
     MenuEntry("appraisal.expiry", lazy_gettext("Appraisal"), Action.APPRAISAL_DECIDE),
     MenuEntry("appraisal.holds", lazy_gettext("Legal holds"), Action.HOLD_MANAGE),
     MenuEntry("destruction.lists", lazy_gettext("Destruction"), Action.DESTRUCTION_WITNESS),
+    MenuEntry("reports.dashboard", lazy_gettext("Reports"), Action.REPORTS_VIEW),
     MenuEntry("scanners_console.overview", lazy_gettext("Scanners"), Action.SCANNERS_VIEW),
     MenuEntry("backups.overview", lazy_gettext("Backups"), Action.BACKUP_RUN),
     MenuEntry("admin.users", lazy_gettext("Users"), Action.ACCOUNTS_MANAGE),

@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify
 from appliance import __version__
 from appliance.domain.retention import RETENTION_PERIODS
 from appliance.domain.scanning import PRESETS
-from web.api.v1 import appraisal, backups, destruction, holds, loans, notifications, search
+from web.api.v1 import appraisal, assistance, backups, destruction, holds, links, loans, notifications, reports, search
 from web.api.v1.schema import (
     CODE_PARAMETER,
     ERROR,
@@ -140,7 +140,7 @@ def _paths() -> dict:
 def _all_paths() -> dict:
     """The core paths, then those each feature module describes next to its routes."""
     paths = _paths()
-    for module in (appraisal, holds, destruction, loans, notifications, backups, search):
+    for module in (appraisal, holds, destruction, loans, notifications, backups, search, reports, assistance, links):
         paths.update(module.openapi_paths())
     return paths
 
