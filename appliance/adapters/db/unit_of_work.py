@@ -14,10 +14,14 @@ from appliance.adapters.db.engine import READ_ONLY
 from appliance.adapters.db.hold_repository import HoldRepository
 from appliance.adapters.db.intake_repository import IntakeRepository
 from appliance.adapters.db.job_repository import JobRepository
+from appliance.adapters.db.keyword_repository import KeywordRepository
+from appliance.adapters.db.link_repository import LinkRepository
 from appliance.adapters.db.loan_repository import LoanRepository
 from appliance.adapters.db.notification_repository import NotificationRepository
+from appliance.adapters.db.report_repository import ReportRepository
 from appliance.adapters.db.search_repository import SearchRepository
 from appliance.adapters.db.session_repository import SessionRepository
+from appliance.adapters.db.suggestion_repository import SuggestionRepository
 from appliance.adapters.db.workflow_repository import WorkflowRepository
 
 
@@ -46,6 +50,10 @@ class SqlAlchemyUnitOfWork:
         self.backups = BackupRepository(self.session)
         self.notifications = NotificationRepository(self.session, self._mail_enabled)
         self.search = SearchRepository(self.session)
+        self.keywords = KeywordRepository(self.session)
+        self.suggestions = SuggestionRepository(self.session)
+        self.links = LinkRepository(self.session)
+        self.reports = ReportRepository(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:
