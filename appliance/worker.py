@@ -22,7 +22,7 @@ from appliance.adapters.mailer import build_mailer
 from appliance.adapters.searchable_pdf import merge_pages
 from appliance.bootstrap import Appliance
 from appliance.domain.errors import DanganError
-from appliance.domain.jobs import ACCESS_COPY, OCR_PAGE, STAMP_ACCESS_COPY, Job
+from appliance.domain.jobs import ACCESS_COPY, ITEM_TEXT, OCR_PAGE, STAMP_ACCESS_COPY, Job
 from appliance.services.backup_schedule import BackupActions, BackupScheduler
 from appliance.services.borrowing import expire_grants
 from appliance.services.derivatives import (
@@ -34,6 +34,7 @@ from appliance.services.derivatives import (
     store_page_text,
 )
 from appliance.services.destruction import purge_destroyed
+from appliance.services.item_text import process_item_text
 from appliance.services.loans import send_loan_reminders
 from appliance.services.notifications import deliver_mail
 
@@ -61,7 +62,7 @@ class Worker:
         try:
             while not stop.is_set():
                 self._keep_house(datetime.datetime.now(datetime.UTC))
-                busy = self._start_ocr() | self._run_access_copies() | self._run_stamps()
+                busy = self._start_ocr() | self._run_access_copies() | self._run_stamps() | self._run_item_texts()
                 timeout = 0.2 if busy else self.poll_seconds
                 if self._in_flight:
                     self._collect(timeout)
@@ -114,6 +115,9 @@ class Worker:
     def _run_stamps(self) -> bool:
         return self._run_jobs(STAMP_ACCESS_COPY, lambda job: stamp_access_copy(
             self.appliance.uow_factory, self.appliance.blob_store, job, stamp_first_page))
+
+    def _run_item_texts(self) -> bool:
+        return self._run_jobs(ITEM_TEXT, lambda job: process_item_text(self.appliance.uow_factory, job))
 
     def _run_jobs(self, kind: str, run) -> bool:
         """Run up to four jobs of a kind here, in this process; a job that fails is retried later."""

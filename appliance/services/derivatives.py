@@ -18,6 +18,7 @@ from appliance.domain.jobs import (
     stamp_source,
 )
 from appliance.services.audit import record
+from appliance.services.item_text import queue_item_text
 from appliance.services.search import index_page_text
 
 WORKER = Actor("worker", "worker")
@@ -39,7 +40,7 @@ def store_page_text(uow_factory, blob_store, job: Job, generator: str, text: str
     with uow_factory() as uow:
         uow.blobs.add(_as_pdf(pdf_ref))
         uow.jobs.add_derivative(Derivative(job.payload["sha256"], PAGE_OCR, generator, pdf_ref.sha256, text))
-        index_page_text(uow, job.payload["sha256"])
+        queue_item_text(uow, index_page_text(uow, job.payload["sha256"]))
         uow.jobs.complete(job.id)
         uow.commit()
 

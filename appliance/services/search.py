@@ -118,9 +118,12 @@ def index_items(uow, item_ids: list[int]) -> None:
     uow.search.put_many(entries)
 
 
-def index_page_text(uow, blob_sha256: str) -> None:
-    """Inside a unit of work: re-index every item that has this page, once its OCR text is stored."""
-    index_items(uow, uow.search.items_with_pages([blob_sha256]))
+def index_page_text(uow, blob_sha256: str) -> list[int]:
+    """Inside a unit of work: re-index every item that has this page, once its OCR text is stored; returns their
+    ids."""
+    item_ids = uow.search.items_with_pages([blob_sha256])
+    index_items(uow, item_ids)
+    return item_ids
 
 
 def reindex(uow_factory, progress: Callable[[int, int], None] | None = None) -> int:

@@ -95,6 +95,11 @@ class SearchRepository:
                  .where(ItemPageRow.blob_sha256.in_(list(blob_sha256s))).order_by(ItemPageRow.item_id))
         return list(self.session.scalars(query))
 
+    def page_digests(self, item_id: int) -> list[str]:
+        """The item's page images in page order."""
+        query = select(ItemPageRow.blob_sha256).where(ItemPageRow.item_id == item_id).order_by(ItemPageRow.sequence)
+        return list(self.session.scalars(query))
+
     def item_ids(self, after: int, limit: int) -> list[int]:
         """Item ids above `after`, in order: the next batch to index."""
         return list(self.session.scalars(select(ITEMS.c.id).where(ITEMS.c.id > after).order_by(ITEMS.c.id)
