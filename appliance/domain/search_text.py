@@ -8,6 +8,7 @@ SQLite's unicode61 tokenizer and PostgreSQL's tsvector keep each as one word, an
 
 import enum
 import functools
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -51,8 +52,18 @@ def tokens(text: str) -> list[str]:
 
 
 def index_text(*texts: str) -> str:
-    """What the index stores for some texts: their tokens joined by spaces."""
-    return " ".join(token for text in texts for token in tokens(text))
+    """What the index stores for some texts: their tokens joined by spaces (the same as `tokens` gives, made
+    without a Run per run: this is most of the time indexing takes)."""
+    found: list[str] = []
+    for text in texts:
+        for match in _RUN.finditer(normalise(text)):
+            run = match.group()
+            if match.lastgroup == "cjk":
+                found.extend(map(operator.add, run, run[1:]))
+                found.append(run[-1])
+            else:
+                found.append(run[:MAX_WORD])
+    return " ".join(found)
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,11 @@ class SearchQuery:
 
     def fts5(self) -> str:
         return " AND ".join(f"({phrase.fts5()})" for phrase in self.phrases)
+
+    def fts5_narrowed(self, facet_tokens: list[str], fields_only: bool) -> str:
+        """The query in FTS5 syntax, its words in the fields only when asked, and every facet token required."""
+        words = f"{{fields}} : ({self.fts5()})" if fields_only else f"({self.fts5()})"
+        return " AND ".join([words, *(_fts5_string(token) for token in facet_tokens)])
 
     def tsqueries(self) -> list[str]:
         return [phrase.tsquery() for phrase in self.phrases]
@@ -180,20 +196,44 @@ class MatchedItem:
     access_label: str
 
 
+# A private-use character starts the facet tokens: the index's tokenizer keeps it, and no query can type it (it is
+# not a letter, digit or CJK character), so a search for "y2019" never meets the year facet.
+FACET_MARK = "\ue000"
+_FACET_LETTERS = {"fonds": "f", "year": "y", "retention": "r", "department": "d", "access_label": "l", "state": "s"}
+
+
+def facet_token(facet: str, value: object) -> str:
+    """The index token that says an item has this value of a facet."""
+    return f"{FACET_MARK}{_FACET_LETTERS[facet]}{str(value).casefold()}"
+
+
+def filter_tokens(search_filter: "SearchFilter") -> list[str]:
+    """The facet tokens every item that passes the filter's equality conditions has (dates stay conditions)."""
+    return [facet_token(facet, value) for facet in FACETS if (value := getattr(search_filter, facet)) is not None]
+
+
 @dataclass(frozen=True)
 class IndexSource:
-    """What an item's index entry is made of: its catalogue fields and the OCR text of its pages."""
+    """What an item's index entry is made of: its catalogue fields, its facet values (in FACETS order) and the OCR
+    text of its pages."""
 
     title: str
     doc_number: str
     responsible: str
     notes: str
     archival_code: str
-    state: str
+    facet_values: tuple
     page_texts: tuple[str, ...]
 
+    @property
+    def state(self) -> str:
+        return self.facet_values[FACETS.index("state")]
+
     def fields_text(self) -> str:
-        return index_text(self.title, self.doc_number, self.responsible, self.notes, self.archival_code)
+        """The fields' tokens, then the facet tokens: the index narrows by facets as it matches words."""
+        words = index_text(self.title, self.doc_number, self.responsible, self.notes, self.archival_code)
+        facets = " ".join(facet_token(facet, value) for facet, value in zip(FACETS, self.facet_values, strict=True))
+        return f"{words} {facets}" if words else facets
 
     def body_text(self) -> str:
         return index_text(*self.page_texts)

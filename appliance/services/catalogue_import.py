@@ -11,6 +11,7 @@ from appliance.domain.codes import ArchivalCode, ClassKey
 from appliance.domain.errors import ImportRefusedError, InvalidInputError, NotFoundError, UnknownDepartmentError
 from appliance.services.audit import record
 from appliance.services.items import check_class
+from appliance.services.search import index_items_after
 
 HEADER_SEARCH_ROWS = 20
 MAX_PROBLEMS = 50
@@ -54,6 +55,7 @@ def import_catalogue(uow_factory, blob_store, actor: Actor, source: Path, rows: 
     with uow_factory() as uow, uow_factory(read_only=True) as lookup:
         context = ClassContext(lookup, add_departments, validation)
         checked = validated_rows(context, rows, validation, default_label)
+        last_before = uow.search.last_item_id()
         uow.catalogue.add_items(_while_clean(checked, validation), state)
         if validation.problems:
             raise ImportRefusedError(validation.problems)
@@ -63,6 +65,7 @@ def import_catalogue(uow_factory, blob_store, actor: Actor, source: Path, rows: 
         highest = context.highest_numbers()
         uow.catalogue.raise_counters(highest)
         report = _finish(uow, blob_store, actor, source, state, validation, highest)
+        index_items_after(uow, last_before)  # in the same transaction: the import is found as soon as it is in
         uow.commit()
     return report
 

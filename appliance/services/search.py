@@ -126,6 +126,16 @@ def index_page_text(uow, blob_sha256: str) -> list[int]:
     return item_ids
 
 
+def index_items_after(uow, after_id: int) -> int:
+    """Inside a unit of work: index every item whose id is above `after_id` (those a bulk import just added);
+    returns how many."""
+    done = 0
+    while item_ids := uow.search.item_ids(after_id, REINDEX_BATCH):
+        index_items(uow, item_ids)
+        done, after_id = done + len(item_ids), item_ids[-1]
+    return done
+
+
 def reindex(uow_factory, progress: Callable[[int, int], None] | None = None) -> int:
     """Rebuild every item's entry, a batch per transaction; calls `progress(done, total)` after each batch and
     returns how many items were indexed."""

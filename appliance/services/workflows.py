@@ -30,7 +30,7 @@ from appliance.domain.workflow import (
 from appliance.services.audit import record
 from appliance.services.item_editing import changed_fields, field_differences
 from appliance.services.notifications import notify_request_decided, notify_request_opened
-from appliance.services.search import index_item
+from appliance.services.search import index_item, index_items
 
 REQUESTING_ACTION = {
     RequestKind.ARCHIVING: Action.ARCHIVE_REQUEST,
@@ -117,6 +117,7 @@ def _archive_items(uow, principal: Principal, request: RequestSnapshot, now: dat
     request_id = request.id
     item_ids = uow.workflows.item_ids(request_id)
     uow.catalogue.set_state(item_ids, ItemState.ARCHIVED)
+    index_items(uow, item_ids)  # the state is a facet the index narrows by
     for code in uow.workflows.item_codes(request_id):
         record(uow, principal.actor, "item.archive", "item", code, {"request": request_id})
         uow.jobs.enqueue(STAMP_ACCESS_COPY, f"{STAMP_ACCESS_COPY}:{code}", {"item": code})  # the 归档章

@@ -22,6 +22,7 @@ from appliance.domain.search_text import (
     SearchFilter,
     SearchQuery,
     SearchSort,
+    filter_tokens,
 )
 
 ITEMS = ItemRow.__table__
@@ -29,6 +30,8 @@ FTS_TABLE = table("search_index", column("rowid"), column("fields"), column("bod
 TSVECTOR_TABLE = table("search_index", column("item_id"), column("fields", TSVECTOR), column("body", TSVECTOR))
 FIELDS_WEIGHT = 10.0  # a word in the title or 文号 says more about an item than the same word on page 7
 CHUNK = 500
+_FACET_COLUMNS = (FondsRow.code, ITEMS.c.year, ITEMS.c.retention, ITEMS.c.department, ITEMS.c.access_label,
+                  ITEMS.c.state)  # in FACETS order
 MAX_POSITION = 16383  # PostgreSQL keeps word positions up to here, and at most 256 per lexeme
 MAX_POSITIONS = 256
 MAX_VECTOR_BYTES = 900_000  # a tsvector must stay under 1 MB
@@ -70,12 +73,14 @@ class SearchRepository:
         found = {}
         for chunk in _chunks(item_ids):
             texts = self._page_texts(chunk)
-            query = select(ITEMS.c.id, ITEMS.c.title, ITEMS.c.doc_number, ITEMS.c.responsible, ITEMS.c.notes,
-                           ITEMS.c.archival_code, ITEMS.c.state).where(ITEMS.c.id.in_(chunk))
+            query = (select(ITEMS.c.id, ITEMS.c.title, ITEMS.c.doc_number, ITEMS.c.responsible, ITEMS.c.notes,
+                            ITEMS.c.archival_code, *_FACET_COLUMNS)
+                     .join(FondsRow, FondsRow.id == ITEMS.c.fonds_id).where(ITEMS.c.id.in_(chunk)))
             for row in self.session.execute(query):
                 pages = texts.get(row.id, {})
+                facet_values = tuple(row[-len(_FACET_COLUMNS):])
                 found[row.id] = IndexSource(row.title, row.doc_number, row.responsible, row.notes,
-                                            row.archival_code, row.state, tuple(pages[key] for key in sorted(pages)))
+                                            row.archival_code, facet_values, tuple(pages[key] for key in sorted(pages)))
         return found
 
     def _page_texts(self, item_ids: list[int]) -> dict[int, dict[int, str]]:
@@ -99,6 +104,10 @@ class SearchRepository:
         """The item's page images in page order."""
         query = select(ItemPageRow.blob_sha256).where(ItemPageRow.item_id == item_id).order_by(ItemPageRow.sequence)
         return list(self.session.scalars(query))
+
+    def last_item_id(self) -> int:
+        """The highest item id so far, 0 with none."""
+        return self.session.scalar(select(func.coalesce(func.max(ITEMS.c.id), 0)))
 
     def item_ids(self, after: int, limit: int) -> list[int]:
         """Item ids above `after`, in order: the next batch to index."""
@@ -127,8 +136,7 @@ class SearchRepository:
     def facets(self, query: SearchQuery, search_filter: SearchFilter, scope: AccessScope,
                content: bool) -> dict[str, dict]:
         """How many matching items `scope` may see, per value of each facet: one pass, grouped by all six."""
-        groups = (FondsRow.code, ITEMS.c.year, ITEMS.c.retention, ITEMS.c.department, ITEMS.c.access_label,
-                  ITEMS.c.state)
+        groups = _FACET_COLUMNS
         statement = self._matching(query, search_filter, scope, content).add_columns(*groups, func.count())
         counts: dict[str, dict] = {facet: {} for facet in FACETS}
         for *values, count in self.session.execute(statement.group_by(*groups)):
@@ -146,7 +154,7 @@ class SearchRepository:
             conditions.extend(_tsquery_conditions(query, content))
         else:
             joined = FTS_TABLE.join(ITEMS, ITEMS.c.id == FTS_TABLE.c.rowid)  # the index drives the join
-            match = query.fts5() if content else f"{{fields}} : ({query.fts5()})"
+            match = query.fts5_narrowed(filter_tokens(search_filter), fields_only=not content)
             conditions.append(text("search_index MATCH :match").bindparams(match=match))
         joined = joined.join(FondsRow, FondsRow.id == ITEMS.c.fonds_id)
         return select().select_from(joined).where(*conditions)

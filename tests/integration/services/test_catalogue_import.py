@@ -74,6 +74,16 @@ def test_imported_items_are_archived_and_the_import_is_audited(appliance, actor,
     assert verify_audit_chain(appliance.uow_factory).ok
 
 
+def test_imported_items_are_found_at_once(appliance, actor, fonds, tmp_path):
+    from appliance.domain.search_text import SearchFilter
+    from appliance.services.search import search
+    from tests.integration.services.test_search import ARCHIVIST
+
+    run_import(appliance, actor, write_csv(tmp_path / "c.csv", catalogue_rows(3)))
+    found = search(appliance.uow_factory, ARCHIVIST, "档案工作检查", SearchFilter(state="archived", year=2011))
+    assert [hit.title for hit in found.hits] == ["关于开展档案工作检查的通知"]
+
+
 def test_new_items_continue_after_the_imported_numbers(appliance, actor, fonds, tmp_path):
     from appliance.domain.catalogue import ItemFields
     from appliance.domain.codes import ClassKey

@@ -10,10 +10,12 @@ from appliance.domain.catalogue import AccessLabel, ItemFields, ItemState
 from appliance.domain.codes import ClassKey
 from appliance.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from appliance.domain.permissions import allowed_actions
+from appliance.domain.search_text import SearchFilter
 from appliance.domain.sessions import Principal
 from appliance.domain.workflow import Decision, RequestKind, RequestState
 from appliance.services.audit import history, verify_audit_chain
 from appliance.services.items import add_item
+from appliance.services.search import search
 from appliance.services.workflows import decide_request, open_request, show_request
 
 NOW = datetime.datetime(2026, 11, 27, 9, 0, tzinfo=datetime.UTC)
@@ -102,6 +104,8 @@ def test_the_last_approval_archives_the_items_and_fixes_their_fields(appliance, 
     decide_request(appliance.uow_factory, APPROVER, request_id, Decision.APPROVE, "", NOW)
     view = show_item(appliance.uow_factory, codes[0])
     assert view.item.state.value == "archived" and view.history[-1].action == "item.archive"
+    archived = search(appliance.uow_factory, ARCHIVIST, "文件", SearchFilter(state="archived"))
+    assert [hit.archival_code for hit in archived.hits] == codes[:1]  # the index knows the new state at once
     with pytest.raises(ConflictError, match="only through a correction"):
         edit_intake_item(appliance.uow_factory, ARCHIVIST.actor, codes[0], {"title": "改"}, EVERYTHING)
     with pytest.raises(ConflictError, match="only items in intake"):

@@ -2,7 +2,19 @@ import sqlite3
 
 import pytest
 
-from appliance.domain.search_text import index_text, marked, match_spans, parse_query, phrase_for, tokens
+from appliance.domain.search_text import (
+    FACET_MARK,
+    IndexSource,
+    SearchFilter,
+    facet_token,
+    filter_tokens,
+    index_text,
+    marked,
+    match_spans,
+    parse_query,
+    phrase_for,
+    tokens,
+)
 
 
 def test_a_chinese_run_is_its_bigrams_and_its_last_character():
@@ -79,3 +91,24 @@ def test_a_window_is_cut_around_the_first_match():
 def test_nothing_to_search_for():
     assert parse_query(" ·、。 ").empty
     assert marked("题名", parse_query("")) == [("题名", False)]
+
+
+@pytest.mark.parametrize("text", ["关于做好2019年防汛抗旱工作的通知", "Z办发〔2019〕12号 ＡＢＣ", "", "a", "字",
+                                  "一、二。三", "mixed English 和中文 text_with_underscores 〇一二"])
+def test_index_text_is_the_tokens_joined(text):
+    assert index_text(text, text) == " ".join(tokens(text) + tokens(text))
+
+
+def test_facet_tokens_cannot_be_typed_into_a_query():
+    token = facet_token("year", 2019)
+    assert token.endswith("y2019") and FACET_MARK not in parse_query(f"y2019 {token} ＂{token}＂").fts5()
+    assert filter_tokens(SearchFilter(year=2019, department="BGS", date_from="20190101")) == [
+        facet_token("year", 2019), facet_token("department", "bgs")]
+
+
+def test_an_entry_carries_its_facet_tokens_after_its_words():
+    facets = ("Z109", 2019, "Y", "BGS", "公开", "archived")
+    source = IndexSource("年度报告", "", "", "", "Z109-WS·2019-Y-BGS-0001", facets, ("第一页",))
+    fields = source.fields_text().split()
+    assert fields[:3] == ["年度", "度报", "报告"] and facet_token("state", "archived") in fields
+    assert source.state == "archived" and source.body_text() == "第一 一页 页"
