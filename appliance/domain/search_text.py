@@ -120,6 +120,10 @@ class SearchQuery:
     def tsqueries(self) -> list[str]:
         return [phrase.tsquery() for phrase in self.phrases]
 
+    def tsquery(self, facet_tokens: list[str] = ()) -> str:
+        """Every phrase and facet token required, as one PostgreSQL tsquery literal."""
+        return " & ".join([*(f"({phrase})" for phrase in self.tsqueries()), *map(_tsquery_lexeme, facet_tokens)])
+
 
 def parse_query(text: str) -> SearchQuery:
     """Terms separated by spaces, all required; "double-quoted text" is one term. Never raises: punctuation,

@@ -7,7 +7,7 @@ every reader's query is joined to `items` for the filters and the principal's sc
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, and_, bindparam, cast, column, func, literal_column, or_, select, table, text
+from sqlalchemy import Select, and_, bindparam, cast, column, func, literal_column, select, table, text
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from appliance.domain.search_text import (
 
 ITEMS = ItemRow.__table__
 FTS_TABLE = table("search_index", column("rowid"), column("fields"), column("body"))
-TSVECTOR_TABLE = table("search_index", column("item_id"), column("fields", TSVECTOR), column("body", TSVECTOR))
+TSVECTOR_TABLE = table("search_index", column("item_id"), column("fields", TSVECTOR), column("document", TSVECTOR))
 FIELDS_WEIGHT = 10.0  # a word in the title or 文号 says more about an item than the same word on page 7
 CHUNK = 500
 _FACET_COLUMNS = (FondsRow.code, ITEMS.c.year, ITEMS.c.retention, ITEMS.c.department, ITEMS.c.access_label,
@@ -53,7 +53,8 @@ class SearchRepository:
         if not entries:
             return
         if self._postgres:
-            rows = [{"item_id": item_id, "fields": tsvector_literal(fields), "body": tsvector_literal(body)}
+            rows = [{"item_id": item_id, "fields": tsvector_literal(fields),
+                     "document": tsvector_literal(f"{fields} {body}", weighted=len(fields.split()))}
                     for item_id, fields, body in entries]
             self.session.execute(_POSTGRES_UPSERT, rows)
             return
@@ -151,7 +152,7 @@ class SearchRepository:
             joined = ITEMS
         elif self._postgres:
             joined = TSVECTOR_TABLE.join(ITEMS, TSVECTOR_TABLE.c.item_id == ITEMS.c.id)
-            conditions.extend(_tsquery_conditions(query, content))
+            conditions.extend(_tsquery_conditions(query, search_filter, content))
         else:
             joined = FTS_TABLE.join(ITEMS, ITEMS.c.id == FTS_TABLE.c.rowid)  # the index drives the join
             match = query.fts5_narrowed(filter_tokens(search_filter), fields_only=not content)
@@ -160,12 +161,14 @@ class SearchRepository:
         return select().select_from(joined).where(*conditions)
 
     def _rank(self, query: SearchQuery):
-        """An expression that sorts the best match first."""
+        """An expression that sorts the best match first.
+
+        PostgreSQL ranks by the fields alone (items whose title or 文号 match first, the rest by date after): ranking
+        by the pages would read every match's whole vector out of TOAST, seconds for a common word.
+        """
         if not self._postgres:
             return literal_column(f"bm25(search_index, {FIELDS_WEIGHT}, 1.0)")
-        everything = cast(" & ".join(f"({phrase})" for phrase in query.tsqueries()), TSQUERY)
-        return (func.ts_rank(TSVECTOR_TABLE.c.fields, everything) * FIELDS_WEIGHT
-                + func.ts_rank(TSVECTOR_TABLE.c.body, everything)).desc()
+        return func.ts_rank(TSVECTOR_TABLE.c.fields, cast(query.tsquery(), TSQUERY)).desc()
 
 
 def _filter_conditions(search_filter: SearchFilter) -> list:
@@ -180,21 +183,18 @@ def _filter_conditions(search_filter: SearchFilter) -> list:
     return conditions
 
 
-def _tsquery_conditions(query: SearchQuery, content: bool) -> list:
-    """Each phrase in the fields or (when content may be searched) in the pages: the terms of a query may be
-    found in different columns, as FTS5 finds them."""
-    conditions = []
-    for phrase in query.tsqueries():
-        wanted = cast(phrase, TSQUERY)
-        in_fields = TSVECTOR_TABLE.c.fields.op("@@")(wanted)
-        conditions.append(or_(in_fields, TSVECTOR_TABLE.c.body.op("@@")(wanted)) if content else in_fields)
-    return conditions
+def _tsquery_conditions(query: SearchQuery, search_filter: SearchFilter, content: bool) -> list:
+    """Every phrase and facet token in one tsquery, so one GIN scan finds the items that have them all: in the
+    fields and pages together (`document`) or, for who may not read content, in the fields."""
+    vector = TSVECTOR_TABLE.c.document if content else TSVECTOR_TABLE.c.fields
+    return [vector.op("@@")(cast(query.tsquery(filter_tokens(search_filter)), TSQUERY))]
 
 
-def tsvector_literal(index_text: str) -> str:
+def tsvector_literal(index_text: str, weighted: int = 0) -> str:
     """Index text as a tsvector literal: each token a lexeme with its positions, as far as PostgreSQL keeps them
-    (a lexeme first seen past position 16383 is kept without a position, so it is still found)."""
-    positions: dict[str, list[int]] = {}
+    (a lexeme first seen past position 16383 is kept without a position, so it is still found). The first
+    `weighted` tokens are weight A (the fields), the rest D (the pages)."""
+    positions: dict[str, list[str]] = {}
     size = 0
     for position, token in enumerate(index_text.split(), start=1):
         known = positions.get(token)
@@ -204,8 +204,8 @@ def tsvector_literal(index_text: str) -> str:
                 break
             known = positions[token] = []
         if position <= MAX_POSITION and len(known) < MAX_POSITIONS:
-            known.append(position)
-    return " ".join(_lexeme(token) + (":" + ",".join(map(str, found)) if found else "")
+            known.append(f"{position}A" if position <= weighted else str(position))
+    return " ".join(_lexeme(token) + (":" + ",".join(found) if found else "")
                     for token, found in positions.items())
 
 
@@ -222,6 +222,7 @@ _SQLITE_DELETE = text("DELETE FROM search_index WHERE rowid = :item_id")
 _SQLITE_INSERT = text("INSERT INTO search_index (rowid, fields, body) VALUES (:item_id, :fields, :body)")
 _POSTGRES_DELETE = text("DELETE FROM search_index WHERE item_id = :item_id")
 _POSTGRES_UPSERT = text(
-    "INSERT INTO search_index (item_id, fields, body) VALUES (:item_id, CAST(:fields AS tsvector), "
-    "CAST(:body AS tsvector)) ON CONFLICT (item_id) DO UPDATE SET fields = EXCLUDED.fields, body = EXCLUDED.body"
-).bindparams(bindparam("fields"), bindparam("body"))
+    "INSERT INTO search_index (item_id, fields, document) VALUES (:item_id, CAST(:fields AS tsvector), "
+    "CAST(:document AS tsvector)) ON CONFLICT (item_id) DO UPDATE SET fields = EXCLUDED.fields, "
+    "document = EXCLUDED.document"
+).bindparams(bindparam("fields"), bindparam("document"))
