@@ -167,7 +167,7 @@ def _tsquery_lexeme(token: str) -> str:
 
 
 class SearchSort(enum.StrEnum):
-    RELEVANCE = "relevance"  # title, 文号 and the other fields weigh more than the page text
+    RELEVANCE = "relevance"  # every term in the title, 文号 or other fields first, then in the pages; newest first
     DATE = "date"  # newest first
 
 
