@@ -44,6 +44,12 @@ class WebConfig:
     login_attempts: int = 20  # per source address and window, for every account together
     login_window_minutes: int = 5
     timezone: str = "Asia/Shanghai"  # how the console shows times; everything is stored in UTC
+    certificate: Path | None = None  # PEM certificate (chain): gunicorn serves HTTPS; empty: plain HTTP
+    certificate_key: Path | None = None  # its PEM private key; empty: the key is in the certificate file
+
+    def __post_init__(self) -> None:
+        if self.certificate_key and not self.certificate:
+            raise ConfigError("web.certificate_key needs web.certificate")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ PACKAGES=(
   wrk                               # make bench: the console and API under 50 concurrent clients
   libacl1-dev liblz4-dev libzstd-dev libxxhash-dev libssl-dev pkg-config   # building borgbackup 1.4 from PyPI
   openssh-server openssh-client     # borg to the twin over ssh; the tests start a private sshd on loopback
+  systemd strace                    # systemd-analyze verify/security and socket activation; strace checks the units' syscall filters
 )
 
 missing=()

@@ -156,6 +156,7 @@ def init_security(app: Flask) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session; sessions end on their own clock
         REMEMBER_COOKIE_DURATION=datetime.timedelta(0),
+        REMEMBER_COOKIE_SECURE=config.web.secure_cookies,
     )
     app.before_request(_token_first)  # before the CSRF check, which asks who is signed in
     csrf.init_app(app)

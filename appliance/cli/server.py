@@ -1,4 +1,4 @@
-"""`dangan init` and `dangan run`."""
+"""`dangan init`, `dangan run` and `dangan web`."""
 
 import os
 import subprocess
@@ -12,7 +12,7 @@ from appliance.adapters.secrets import random_password, write_private_file
 from appliance.bootstrap import prepare_secrets, secrets_directory
 from appliance.cli.context import CliContext, pass_context
 from appliance.cli.signals import stop_on_signals
-from appliance.config import AgentConfig, Config
+from appliance.config import AgentConfig, Config, ConfigError
 from appliance.services.first_accounts import create_first_administrators
 
 STOP_GRACE_SECONDS = 15
@@ -52,7 +52,7 @@ def run_command(context: CliContext) -> int:
     context.appliance.close()
     children = {name: subprocess.Popen(command, env=environment)
                 for name, (command, environment) in service_commands(config).items()}
-    click.echo(f"serving on http://{config.web.bind}/ (web, agent, worker)", err=True)
+    click.echo(f"serving on {_scheme(config)}://{config.web.bind}/ (web, agent, worker)", err=True)
     stop = threading.Event()
     with stop_on_signals(stop):
         failed = _supervise(children, stop)
@@ -65,18 +65,55 @@ def run_command(context: CliContext) -> int:
 
 def service_commands(config: Config) -> dict[str, tuple[list[str], dict | None]]:
     """The command and environment of each service `dangan run` supervises (the benchmarks start the same)."""
-    # Threads: the scanners page's live stream holds one for up to 25 s at a time.
-    web = [sys.executable, "-m", "gunicorn", "--bind", config.web.bind, "--workers", str(config.web.workers),
-           "--worker-class", "gthread", "--threads", str(config.web.threads), "--timeout", str(config.web.timeout),
-           "--keep-alive", "5", "--graceful-timeout", "10", "--access-logfile", "-", "web:create_app()"]
     agent_environment = dict(os.environ)
     if config.agent.appliance_url == AgentConfig.appliance_url:  # not set: the agent posts to this box's web
-        agent_environment["DANGAN_AGENT_APPLIANCE_URL"] = f"http://{_local_address(config.web.bind)}"
+        agent_environment["DANGAN_AGENT_APPLIANCE_URL"] = f"{_scheme(config)}://{_local_address(config.web.bind)}"
+        if config.web.certificate:  # a self-signed console certificate is the one the agent must trust
+            agent_environment["SSL_CERT_FILE"] = str(config.web.certificate)
     return {
-        "web": (web, None),
+        "web": (web_command(config), None),
         "agent": ([sys.executable, "-m", "appliance.cli", "agent"], agent_environment),
         "worker": ([sys.executable, "-m", "appliance.cli", "worker"], None),
     }
+
+
+def web_command(config: Config) -> list[str]:
+    """The gunicorn command serving `web:create_app()`: HTTPS when the config names a certificate.
+
+    Under systemd socket activation gunicorn takes the inherited sockets (LISTEN_FDS) and ignores --bind.
+    """
+    web = config.web
+    # Threads: the scanners page's live stream holds one for up to 25 s at a time.
+    command = [sys.executable, "-m", "gunicorn", "--bind", web.bind, "--workers", str(web.workers),
+               "--worker-class", "gthread", "--threads", str(web.threads), "--timeout", str(web.timeout),
+               "--keep-alive", "5", "--graceful-timeout", "10", "--access-logfile", "-"]
+    if web.certificate:
+        command += ["--certfile", str(web.certificate)]
+    if web.certificate_key:
+        command += ["--keyfile", str(web.certificate_key)]
+    return command + ["web:create_app()"]
+
+
+@click.command("web")
+@pass_context
+def web_serve_command(context: CliContext) -> None:
+    """Serve the console and API with gunicorn in place of this process (what dangan-web.service runs).
+
+    Raises ConfigError when the certificate or its key cannot be read.
+    """
+    config = context.config
+    for key, path in (("web.certificate", config.web.certificate), ("web.certificate_key", config.web.certificate_key)):
+        if path and not os.access(path, os.R_OK):
+            raise ConfigError(f"{key}: {path} cannot be read")
+    command = web_command(config)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # exec, not a child: the process keeps its pid, so systemd's LISTEN_PID and notify socket reach gunicorn
+    os.execv(command[0], command)
+
+
+def _scheme(config: Config) -> str:
+    return "https" if config.web.certificate else "http"
 
 
 def _local_address(bind: str) -> str:
@@ -109,3 +146,4 @@ def _stop_all(children: dict[str, subprocess.Popen]) -> None:
 def register(cli: click.Group) -> None:
     cli.add_command(init_command)
     cli.add_command(run_command)
+    cli.add_command(web_serve_command)
