@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from appliance.adapters.blobstore import BlobStore
 from appliance.adapters.db.engine import build_engine
-from appliance.adapters.db.migrate import current_revision, head_revision, upgrade_to_head
+from appliance.adapters.db.migrate import current_revision, head_revision
 from appliance.adapters.db.unit_of_work import UnitOfWorkFactory
 from appliance.adapters.images import image_problem
 from appliance.adapters.passwords import Argon2Passwords
@@ -24,6 +24,7 @@ from appliance.services.accounts import PasswordHashing
 from appliance.services.second_factor import SealerPort, TotpPort
 from appliance.services.sessions import ThrottlePolicy
 from appliance.services.viewing import PageImaging
+from appliance.upgrade_wiring import upgrade_database
 
 
 class SchemaOutOfDateError(DanganError):
@@ -56,12 +57,13 @@ class Appliance:
 
 
 def build_appliance(config: Config | None = None, migrate: bool = True) -> Appliance:
-    """Wire the appliance; with `migrate`, bring the database schema to the newest revision first."""
+    """Wire the appliance; with `migrate`, bring the database schema to the newest revision first (an existing
+    database is snapshotted first and put back if a migration fails: UpgradeFailedError)."""
     config = config or load_config()
     config.home.mkdir(parents=True, exist_ok=True)
     engine = build_engine(config.database_url, echo=config.database.echo)
     if migrate:
-        upgrade_to_head(engine)
+        upgrade_database(config, engine)
     password_policy, lockout_policy = account_policies(config)
     web = config.web
     return Appliance(config, engine, UnitOfWorkFactory(engine, config.mail.enabled), BlobStore(config.blob_root),

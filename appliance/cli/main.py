@@ -4,7 +4,8 @@ import sys
 
 import click
 
-from appliance.cli import audit, backup, capture, catalogue, demo, fixity, fonds, items, server, twin, users
+from appliance.cli import audit, backup, capture, catalogue, demo, fixity, fonds, items, server, twin, upgrade, users
+from appliance.cli import provision as provision_commands
 from appliance.cli import search as search_commands
 from appliance.cli.context import CliContext
 from appliance.domain.errors import DanganError
@@ -18,9 +19,10 @@ def cli(context: click.Context) -> None:
     context.obj = CliContext()
 
 
-for module in (audit, backup, capture, catalogue, demo, fixity, fonds, items, server, twin, users):
+for module in (audit, backup, capture, catalogue, demo, fixity, fonds, items, server, twin, upgrade, users):
     module.register(cli)
 search_commands.register(cli)
+provision_commands.register(cli)
 
 
 def main() -> None:

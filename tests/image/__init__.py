@@ -1,0 +1,1 @@
+"""Tests of the appliance image's scripts."""
