@@ -3,9 +3,12 @@
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from appliance import assistance_wiring
 from appliance.domain.errors import ConflictError, InvalidInputError
 from appliance.domain.permissions import Action
-from appliance.services import intake_review, viewing
+from appliance.domain.scanning import IntakeDocumentView
+from appliance.services import filing_suggestions, intake_review, viewing
+from appliance.services.filing_suggestions import DESCRIPTIVE, FilingChoice
 from web.console.forms import EmptyForm
 from web.security import appliance, now, requires
 
@@ -38,17 +41,25 @@ def page_image(document_id: int, number: int):
 @blueprint.post("/intake/documents/<int(max=2147483647):document_id>/file")
 @requires(Action.INTAKE_REVIEW)
 def file_to_item(document_id: int):
-    return _act(document_id, lambda uow_factory, actor: intake_review.file_to_item(
-        uow_factory, actor, document_id, request.form.get("archival_code", "")),
-        gettext("Filed to the item."))
+    choice = FilingChoice(archival_code=request.form.get("archival_code", ""))
+    return _act(document_id, lambda uow_factory, actor: _file(document_id, choice), gettext("Filed to the item."))
 
 
 @blueprint.post("/intake/documents/<int(max=2147483647):document_id>/new-item")
 @requires(Action.INTAKE_REVIEW)
 def new_item(document_id: int):
-    return _act(document_id, lambda uow_factory, actor: intake_review.file_as_new_item(
-        uow_factory, actor, document_id, request.form.get("class", ""), request.form.get("access_label", "内部")),
-        gettext("A new item was made from the document."))
+    choice = FilingChoice(class_text=request.form.get("class", ""),
+                          access_label=request.form.get("access_label", "内部"),
+                          description={name: request.form.get(name, "") for name in DESCRIPTIVE})
+    return _act(document_id, lambda uow_factory, actor: _file(document_id, choice),
+                gettext("A new item was made from the document."))
+
+
+def _file(document_id: int, choice: FilingChoice) -> IntakeDocumentView:
+    """File as chosen and record how the suggestions shown fared (filing_suggestions.file_document)."""
+    box = appliance()
+    return filing_suggestions.file_document(box.uow_factory, assistance_wiring.models_for(box), g.principal,
+                                            document_id, choice, now())
 
 
 @blueprint.post("/intake/documents/<int(max=2147483647):document_id>/split")
@@ -87,9 +98,15 @@ def _document_page(document_id: int, error: str | None = None, status: int = 200
     found = intake_review.intake_document(box.uow_factory, document_id)
     others = [view for view in intake_review.intake_overview(box.uow_factory, g.principal.scope).documents
               if view.id != document_id]
+    may_review = g.principal.may(Action.INTAKE_REVIEW)
+    suggestions = None
+    if may_review and found.view.state.value == "intake":
+        suggestions = filing_suggestions.document_suggestions(box.uow_factory, assistance_wiring.models_for(box),
+                                                              document_id).fields
     return render_template("console/intake_document.html", document=found.view, pages=len(found.pages),
-                           others=others, form=EmptyForm(), error=error,
-                           may_review=g.principal.may(Action.INTAKE_REVIEW)), status
+                           others=others, form=EmptyForm(), error=error, may_review=may_review,
+                           suggestions=suggestions or {}, submitted=request.form if error else {},
+                           may_describe=g.principal.may(Action.ITEM_EDIT_INTAKE)), status
 
 
 def _whole_number(text: str) -> int:
