@@ -15,7 +15,7 @@ from multiprocessing import get_context
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from appliance import backup_wiring, fixity_wiring
+from appliance import assistance_wiring, backup_wiring, fixity_wiring
 from appliance.adapters import ocr
 from appliance.adapters.archive_stamp import stamp_first_page
 from appliance.adapters.mailer import build_mailer
@@ -40,6 +40,7 @@ from appliance.services.notifications import deliver_mail
 
 log = logging.getLogger("dangan.worker")
 MAIL_ROUND = datetime.timedelta(seconds=15)  # mail waits at most this long; an SMTP server is not polled harder
+TRAINING_ROUND = datetime.timedelta(minutes=10)  # how often the filing model asks whether enough is new to retrain
 
 
 class Worker:
@@ -52,6 +53,7 @@ class Worker:
         self._in_flight: dict[Future, Job] = {}
         self.mailer = build_mailer(appliance.config.mail)  # None when no SMTP server is set
         self._next_mail_round = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+        self._next_training = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
     def run(self, stop: threading.Event) -> None:
         """Work until `stop` is set; jobs still running then are left to their lease and run again later."""
@@ -75,7 +77,8 @@ class Worker:
             self._pool.shutdown(cancel_futures=True)
 
     def _keep_house(self, now: datetime.datetime) -> None:
-        """What falls due with time: grants end, loans are reminded, destroyed content is purged.
+        """What falls due with time: grants end, loans are reminded, destroyed content is purged, mail goes out,
+        the filing model is retrained once enough archived items are new.
 
         Each is one cheap read when nothing is due; one failing must not stop the others or the queue.
         """
@@ -85,6 +88,10 @@ class Worker:
         if self.mailer is not None and now >= self._next_mail_round:
             self._next_mail_round = now + MAIL_ROUND
             chores.append(lambda: deliver_mail(box.uow_factory, self.mailer, now))
+        if now >= self._next_training:
+            self._next_training = now + TRAINING_ROUND
+            chores.append(lambda: assistance_wiring.retrain_if_due(
+                box.uow_factory, assistance_wiring.models_directory(box), now))
         for chore in chores:
             try:
                 chore()
@@ -117,7 +124,8 @@ class Worker:
             self.appliance.uow_factory, self.appliance.blob_store, job, stamp_first_page))
 
     def _run_item_texts(self) -> bool:
-        return self._run_jobs(ITEM_TEXT, lambda job: process_item_text(self.appliance.uow_factory, job))
+        return self._run_jobs(ITEM_TEXT, lambda job: process_item_text(
+            self.appliance.uow_factory, job, assistance_wiring.keyword_extractor()))
 
     def _run_jobs(self, kind: str, run) -> bool:
         """Run up to four jobs of a kind here, in this process; a job that fails is retried later."""

@@ -218,8 +218,8 @@ def filter_tokens(search_filter: "SearchFilter") -> list[str]:
 
 @dataclass(frozen=True)
 class IndexSource:
-    """What an item's index entry is made of: its catalogue fields, its facet values (in FACETS order) and the OCR
-    text of its pages."""
+    """What an item's index entry is made of: its catalogue fields, its facet values (in FACETS order), the OCR
+    text of its pages and its tags."""
 
     title: str
     doc_number: str
@@ -228,6 +228,7 @@ class IndexSource:
     archival_code: str
     facet_values: tuple
     page_texts: tuple[str, ...]
+    tags: tuple[str, ...] = ()  # the keywords a person accepted as the item's tags (主题词)
 
     @property
     def state(self) -> str:
@@ -235,7 +236,7 @@ class IndexSource:
 
     def fields_text(self) -> str:
         """The fields' tokens, then the facet tokens: the index narrows by facets as it matches words."""
-        words = index_text(self.title, self.doc_number, self.responsible, self.notes, self.archival_code)
+        words = index_text(self.title, self.doc_number, self.responsible, self.notes, self.archival_code, *self.tags)
         facets = " ".join(facet_token(facet, value) for facet, value in zip(FACETS, self.facet_values, strict=True))
         return f"{words} {facets}" if words else facets
 

@@ -6,7 +6,7 @@ gains pages is read again.
 """
 
 from appliance.domain.jobs import ITEM_TEXT, Job, page_list_digest
-from appliance.services.keywords import refresh_keywords
+from appliance.services.keywords import KeywordExtractor, refresh_keywords
 from appliance.services.links import link_citations
 
 WAIT_SECONDS = 20  # a page's OCR takes about 3 s a core: the rest of a document is usually done by then
@@ -24,9 +24,10 @@ def queue_item_text(uow, item_ids: list[int]) -> None:
                          delay_seconds=FIRST_DELAY_SECONDS)
 
 
-def process_item_text(uow_factory, job: Job) -> bool:
-    """Offer the item's keywords and link what it cites, once all its pages have text; False (and the job put
-    back) while some page still waits for OCR. An item gone since is a finished job."""
+def process_item_text(uow_factory, job: Job, extractor: KeywordExtractor | None = None) -> bool:
+    """Offer the item's keywords (drawn by `extractor`, or a plain frequency count without one) and link what it
+    cites, once all its pages have text; False (and the job put back) while some page still waits for OCR. An item
+    gone since is a finished job."""
     item_id = job.payload["item"]
     with uow_factory() as uow:
         text = _complete_text(uow, item_id)
@@ -35,7 +36,7 @@ def process_item_text(uow_factory, job: Job) -> bool:
             uow.commit()
             return False
         if text:
-            refresh_keywords(uow, item_id, text)
+            refresh_keywords(uow, item_id, text, extractor)
             link_citations(uow, item_id, text)
         uow.jobs.complete(job.id)
         uow.commit()

@@ -6,7 +6,7 @@ text stored, an item destroyed), and can be rebuilt from the catalogue and the O
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from appliance.domain.catalogue import ItemState
 from appliance.domain.errors import InvalidInputError
@@ -106,13 +106,14 @@ def index_item(uow, item_id: int) -> None:
 
 def index_items(uow, item_ids: list[int]) -> None:
     """Inside a unit of work: index several items at once; ids of items that do not exist lose their entries."""
-    sources = uow.search.sources(item_ids)
+    sources, tags = uow.search.sources(item_ids), uow.keywords.accepted(item_ids)
     entries = []
     for item_id in item_ids:
         source = sources.get(item_id)
         if source is None:
             uow.search.remove(item_id)
             continue
+        source = replace(source, tags=tuple(tags.get(item_id, ())))
         body = "" if source.state == ItemState.DESTROYED.value else source.body_text()
         entries.append((item_id, source.fields_text(), body))
     uow.search.put_many(entries)

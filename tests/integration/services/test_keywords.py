@@ -176,3 +176,15 @@ def test_every_item_with_text_can_be_read_again(appliance, actor, item):
     with appliance.uow_factory(read_only=True) as uow:
         assert "防汛" in [keyword.keyword for keyword in uow.keywords.for_item(other.id)]
         assert uow.keywords.for_item(item.id) == []
+
+
+def test_a_tag_a_person_adds_is_found_by_search(appliance, item):
+    from appliance.domain.search_text import SearchFilter
+    from appliance.services.search import search
+
+    def found(word: str) -> list[str]:
+        return [hit.archival_code for hit in search(appliance.uow_factory, ARCHIVIST, word, SearchFilter()).hits]
+
+    assert found("汛期安全") == []
+    add_tag(appliance.uow_factory, ARCHIVIST, item.archival_code, "汛期安全", NOW)
+    assert found("汛期安全") == [item.archival_code]
