@@ -8,6 +8,7 @@ from appliance.domain.catalogue import Item, ItemFields, ItemState
 from appliance.domain.codes import parse_archival_code
 from appliance.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from appliance.services.audit import record
+from appliance.services.links import link_cited_by
 from appliance.services.search import index_item
 
 EDITABLE = ("title", "date", "responsible", "doc_number", "access_label", "pages", "notes")
@@ -33,6 +34,8 @@ def edit_intake_item(uow_factory, actor: Actor, archival_code: str, changes: dic
             return item
         uow.catalogue.update_fields(item.id, fields)
         index_item(uow, item.id)
+        if "doc_number" in changed:
+            link_cited_by(uow, item.id)
         record(uow, actor, "item.edit", "item", code, changed)
         uow.commit()
         return uow.catalogue.get_item(code)

@@ -22,6 +22,7 @@ from appliance.domain.errors import InvalidInputError, NotFoundError, UnknownDep
 from appliance.domain.retention import parse_retention
 from appliance.services.audit import record
 from appliance.services.fonds import require_fonds
+from appliance.services.links import link_cited_by
 from appliance.services.search import index_item
 
 
@@ -77,6 +78,8 @@ def add_item(uow_factory, blob_store, actor: Actor, key: ClassKey, fields: ItemF
         details = {"title": fields.title, "date": fields.date, "pages": [ref.sha256 for ref in stored]}
         record(uow, actor, "item.create", "item", code.format(), details)
         index_item(uow, item_id)
+        if fields.doc_number:
+            link_cited_by(uow, item_id)  # documents read earlier that cite this 文号 gain their link
         uow.commit()
         return uow.catalogue.get_item(code.format())
 

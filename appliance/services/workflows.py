@@ -29,6 +29,7 @@ from appliance.domain.workflow import (
 )
 from appliance.services.audit import record
 from appliance.services.item_editing import changed_fields, field_differences
+from appliance.services.links import link_cited_by
 from appliance.services.notifications import notify_request_decided, notify_request_opened
 from appliance.services.search import index_item, index_items
 
@@ -131,6 +132,8 @@ def _apply_correction(uow, principal: Principal, request: RequestSnapshot, now: 
     fields = changed_fields(item.fields, uow.workflows.payload(request_id)["changes"], len(pages))
     uow.catalogue.update_fields(item.id, fields)
     index_item(uow, item.id)
+    if fields.doc_number != item.fields.doc_number:
+        link_cited_by(uow, item.id)
     record(uow, principal.actor, "item.correct", "item", code,
            {"request": request_id, **field_differences(item.fields, fields)})
 
