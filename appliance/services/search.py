@@ -154,3 +154,22 @@ def reindex(uow_factory, progress: Callable[[int, int], None] | None = None) -> 
         if progress is not None:
             progress(done, max(total, done))
     return done
+
+
+def index_in_batches(uow_factory, item_ids: list[int]) -> int:
+    """Index these items, a batch per transaction (one share of a reindex run in several processes)."""
+    for start in range(0, len(item_ids), REINDEX_BATCH):
+        with uow_factory() as uow:
+            index_items(uow, item_ids[start:start + REINDEX_BATCH])
+            uow.commit()
+    return len(item_ids)
+
+
+def all_item_ids(uow_factory) -> list[int]:
+    """Every item's id, in order: what a reindex shares out."""
+    ids, after = [], 0
+    with uow_factory(read_only=True) as uow:
+        while batch := uow.search.item_ids(after, 50_000):
+            ids.extend(batch)
+            after = batch[-1]
+    return ids
