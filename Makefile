@@ -7,7 +7,7 @@ HOME_DIR ?= $(CURDIR)/var
 BIND ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench system-packages clean translations translations-extract
+.PHONY: run test lint bench system-packages clean translations translations-extract image image-test
 
 # With no scanner attached, the development box scans a sample stack through SANE's pnm backend. It serves
 # plain HTTP on loopback, so its cookies cannot be HTTPS-only; the appliance image serves HTTPS.
@@ -45,6 +45,14 @@ bench: $(STAMP)
 
 system-packages:
 	@bash scripts/install-system-packages.sh
+
+# The appliance's disk image (image/out/dangan.raw and .qcow2), built without loop devices; needs root (or sudo).
+image: $(STAMP)
+	bash image/build.sh
+
+# Boots the image under qemu (TCG) with an answers drive: the console over HTTPS, the services over ssh.
+image-test: image
+	DANGAN_IMAGE=image/out/dangan.qcow2 $(BIN)/pytest -s -p no:cacheprovider tests/image/test_boot.py
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
