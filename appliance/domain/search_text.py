@@ -81,12 +81,13 @@ class Phrase:
             quoted[-1] += " *"
         return " + ".join(quoted)
 
-    def tsquery(self) -> str:
-        """The phrase as a PostgreSQL tsquery literal: lexemes quoted, `<->` between them, `:*` for a prefix."""
+    def tsquery(self, pairs: bool = False) -> str:
+        """The phrase as a PostgreSQL tsquery literal: lexemes quoted, `<->` between them (`&` with `pairs`), `:*`
+        for a prefix."""
         quoted = [_tsquery_lexeme(token) for token in self.tokens]
         if self.prefix:
             quoted[-1] += ":*"
-        return " <-> ".join(quoted)
+        return (" & " if pairs else " <-> ").join(quoted)
 
     def pattern(self) -> str:
         """A regular expression for the term in normalised text: its runs, with any separators between them."""
@@ -120,9 +121,16 @@ class SearchQuery:
     def tsqueries(self) -> list[str]:
         return [phrase.tsquery() for phrase in self.phrases]
 
-    def tsquery(self, facet_tokens: list[str] = ()) -> str:
-        """Every phrase and facet token required, as one PostgreSQL tsquery literal."""
-        return " & ".join([*(f"({phrase})" for phrase in self.tsqueries()), *map(_tsquery_lexeme, facet_tokens)])
+    def tsquery(self, facet_tokens: list[str] = (), pairs: bool = False) -> str:
+        """Every phrase and facet token required, as one PostgreSQL tsquery literal; with `pairs`, each phrase's
+        tokens are only required together, not in order (which a GIN index answers without reading any vector)."""
+        phrases = [phrase.tsquery(pairs) for phrase in self.phrases]
+        return " & ".join([*(f"({phrase})" for phrase in phrases), *map(_tsquery_lexeme, facet_tokens)])
+
+    @property
+    def ordered(self) -> bool:
+        """Whether some phrase has several tokens, whose order only the text itself can confirm."""
+        return any(len(phrase.tokens) > 1 for phrase in self.phrases)
 
 
 def parse_query(text: str) -> SearchQuery:

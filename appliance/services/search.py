@@ -54,6 +54,7 @@ class SearchResults:
     total: int  # every match the principal may see, not only this page
     facets: dict[str, dict]  # facet -> {value: count}
     query: SearchQuery
+    exact: bool = True  # False: the counts are upper bounds (PostgreSQL, a phrase with very many candidates)
 
 
 def search(uow_factory, principal: Principal, query_text: str, filters: SearchFilter = SearchFilter(),
@@ -68,12 +69,12 @@ def search(uow_factory, principal: Principal, query_text: str, filters: SearchFi
     query = parse_query(query_text)
     content = principal.may(Action.ITEM_VIEW_CONTENT)
     with uow_factory(read_only=True) as uow:
-        facets = uow.search.facets(query, filters, principal.scope, content)
+        facets, exact = uow.search.facets(query, filters, principal.scope, content)
         matched = uow.search.search(query, filters, principal.scope, content, sort, page.limit, page.offset)
         sources = uow.search.sources([item.id for item in matched]) if content and not query.empty else {}
     texts = {item_id: "\n".join(source.page_texts)[:MAX_SNIPPET_SOURCE] for item_id, source in sources.items()}
     hits = [_hit(item, texts.get(item.id, ""), query) for item in matched]
-    return SearchResults(hits, sum(facets["state"].values()), facets, query)
+    return SearchResults(hits, sum(facets["state"].values()), facets, query, exact)
 
 
 def _hit(item: MatchedItem, page_text: str, query: SearchQuery) -> SearchHit:
@@ -115,7 +116,7 @@ def index_items(uow, item_ids: list[int]) -> None:
             continue
         source = replace(source, tags=tuple(tags.get(item_id, ())))
         body = "" if source.state == ItemState.DESTROYED.value else source.body_text()
-        entries.append((item_id, source.fields_text(), body))
+        entries.append((item_id, source.fields_text(), body, source.facet_values))
     uow.search.put_many(entries)
 
 

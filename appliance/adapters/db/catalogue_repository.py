@@ -332,14 +332,15 @@ def _put_off(round_year: int) -> list:
             or_(_DECISIONS.c.review_year.is_(None), _DECISIONS.c.review_year > round_year)]
 
 
-def scope_clause(scope: AccessScope) -> list:
+def scope_clause(scope: AccessScope, labels=ITEMS.c.access_label, departments=ITEMS.c.department) -> list:
     """The conditions that keep out what the scope may not see; none for a scope that sees everything. The one
-    rule of visibility: every repository that lists items applies it."""
+    rule of visibility: every repository that lists items applies it (to the items' columns, or to copies of them
+    such as the search index's)."""
     clauses = []
     if len(scope.labels) < len(LABEL_ORDER):
-        clauses.append(ITEMS.c.access_label.in_([label.value for label in scope.labels]))
+        clauses.append(labels.in_([label.value for label in scope.labels]))
     if scope.departments is not None:
-        clauses.append(ITEMS.c.department.in_([NO_DEPARTMENT, *sorted(scope.departments)]))
+        clauses.append(departments.in_([NO_DEPARTMENT, *sorted(scope.departments)]))
     return clauses
 
 

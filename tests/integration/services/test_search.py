@@ -218,3 +218,19 @@ def test_reindex_rebuilds_everything_with_progress(appliance, corpus):
     assert reindex(appliance.uow_factory, lambda done, total: seen.append((done, total))) == 20
     assert seen[-1] == (20, 20)
     assert find(appliance, "防汛抗旱").total == 1 and find(appliance, "Z办发(2019)12号").total == 1
+
+
+def test_a_phrase_is_confirmed_and_counted_exactly_unless_very_many_have_its_pairs(appliance, actor, fonds,
+                                                                                  monkeypatch):
+    from appliance.adapters.db import search_repository
+
+    phrase = file_item(appliance, actor, 2020, "BGS", "关于汛期的通知", ["各单位做好防汛抗旱准备。"])
+    apart = ["防汛物资到位，汛抗不力者追责，抗旱设备检修。"]  # every pair of the phrase, but apart
+    file_item(appliance, actor, 2020, "BGS", "物资清单", apart)
+    found = find(appliance, "防汛抗旱")
+    assert codes(found) == [phrase.archival_code] and found.total == 1 and found.exact
+    monkeypatch.setattr(search_repository, "EXACT_COUNT_LIMIT", 1)  # as if thousands had the pairs
+    found = find(appliance, "防汛抗旱")
+    assert codes(found) == [phrase.archival_code]  # what is shown is always confirmed
+    postgres = appliance.engine.dialect.name == "postgresql"
+    assert (found.total, found.exact) == ((2, False) if postgres else (1, True))  # PostgreSQL: an upper bound

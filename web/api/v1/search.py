@@ -33,7 +33,8 @@ def results_json(results: SearchResults) -> dict:
     facets = {facet: [{"value": value if value != "" else None, "count": count}
                       for value, count in sorted(counts.items(), key=lambda pair: (-pair[1], str(pair[0])))]
               for facet, counts in results.facets.items()}
-    return {"total": results.total, "hits": [_hit_json(hit) for hit in results.hits], "facets": facets}
+    return {"total": results.total, "total_exact": results.exact, "hits": [_hit_json(hit) for hit in results.hits],
+            "facets": facets}
 
 
 def _hit_json(hit: SearchHit) -> dict:
@@ -112,7 +113,8 @@ def openapi_paths() -> dict:
         query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "hits per page (default 20)"),
         query("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}, "hits to skip"),
     ]
-    body = object_schema({"total": WHOLE, "hits": {"type": "array", "items": hit}, "facets": facets})
+    body = object_schema({"total": WHOLE, "total_exact": {"type": "boolean"}, "hits": {"type": "array", "items": hit},
+                          "facets": facets})
     return {"/api/v1/search": {"get": operation(
         "Items the principal may see whose catalogue fields or (with the right to view content) OCR text match; "
         "hidden items are neither listed nor counted", {"200": response(body), **errors(401, 403, 422)},
