@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the Debian packages Dangan needs, only those missing; safe to run again.
+# Install the Debian packages Dangan needs (or those named as arguments), only those missing; safe to run again.
 set -euo pipefail
 
 PACKAGES=(
@@ -19,6 +19,7 @@ PACKAGES=(
   openssh-server openssh-client     # borg to the twin over ssh; the tests start a private sshd on loopback
   systemd strace                    # systemd-analyze verify/security and socket activation; strace checks the units' syscall filters
 )
+[ $# -gt 0 ] && PACKAGES=("$@")
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -1,10 +1,9 @@
 """Run `dangan` in-process against a temp home and the test database."""
 
-import sys
 
 import pytest
 
-from appliance.cli.main import main
+from tests.support.cli import dangan_runner
 
 
 @pytest.fixture
@@ -15,13 +14,4 @@ def dangan(monkeypatch, capsys, tmp_path, database_url):
     monkeypatch.setenv("DANGAN_CONFIG", str(config_file))
     monkeypatch.setenv("DANGAN_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("DANGAN_DATABASE_URL", database_url)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["dangan", *args])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err
-        return exit_info.value.code, captured.out, captured.err
-
-    return run
+    return dangan_runner(monkeypatch, capsys)

@@ -2,7 +2,6 @@
 
 import os
 import re
-import sys
 
 import pytest
 from click.testing import CliRunner
@@ -10,9 +9,9 @@ from click.testing import CliRunner
 from appliance.adapters.borg import DEFAULT_BORG_BINARY, BorgError
 from appliance.adapters.ssh_twin import host_key_fingerprint
 from appliance.backup_wiring import require_borg
-from appliance.cli.main import main
 from appliance.cli.twin import paper_key_command
 from appliance.config import load_config
+from tests.support.cli import dangan_runner
 from tests.support.twin import PASSPHRASE, running_twin
 
 
@@ -40,15 +39,7 @@ def box(monkeypatch, tmp_path, twin):
 
 @pytest.fixture
 def dangan(monkeypatch, capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["dangan", *args])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err
-        return exit_info.value.code, captured.out, captured.err
-
-    return run
+    return dangan_runner(monkeypatch, capsys)
 
 
 def pair(dangan) -> tuple[str, str]:

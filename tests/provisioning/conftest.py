@@ -1,14 +1,13 @@
 """Provisioning against a temp root with an answers file: `dangan provision` in-process, as the box runs it."""
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from appliance.bootstrap import Appliance, build_appliance
-from appliance.cli.main import main
 from provisioning.layout import Layout
 from provisioning.settings import box_config
+from tests.support.cli import dangan_runner
 
 GIVEN_PASSWORD = "Kx7-given-Pw"  # a one-time password the answers give (the others are generated)
 
@@ -41,16 +40,7 @@ authorized_keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPCPhOEhXs7a/1HsmW2JbZfT
 @pytest.fixture
 def dangan(monkeypatch, capsys):
     """Run `dangan ARGS...` in-process; returns (exit code, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["dangan", *args])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err
-        return exit_info.value.code, captured.out, captured.err
-
-    return run
+    return dangan_runner(monkeypatch, capsys)
 
 
 def write_answers(directory: Path, text: str = ANSWERS, name: str = "answers.toml") -> Path:
