@@ -42,5 +42,18 @@ def whole_number_arg(name: str, default, low: int, high: int):
     return int(text)
 
 
+def date_arg(name: str, default: datetime.date | None = None) -> datetime.date | None:
+    """The query argument `name` as a date written YYYY-MM-DD, `default` when absent; InvalidInputError otherwise."""
+    text = request.args.get(name)
+    if text is None:
+        return default
+    try:
+        if len(text) != len("YYYY-MM-DD"):
+            raise ValueError(text)
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(f"{name} must be a date as YYYY-MM-DD, not {text[:20]!r}") from None
+
+
 def iso(moment: datetime.datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()

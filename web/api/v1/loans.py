@@ -10,7 +10,7 @@ from appliance.domain.errors import InvalidInputError
 from appliance.domain.loans import Loan, UseCount, UseRecord, UseStatistics, WaitingItem
 from appliance.domain.permissions import Action
 from appliance.services import loans, use_register
-from web.api.v1.bodies import iso, json_object
+from web.api.v1.bodies import date_arg, iso, json_object
 from web.api.v1.schema import NULLABLE_TEXT, TEXT, WHOLE, errors, json_body, object_schema, operation, query, response
 from web.security import appliance, now, requires
 
@@ -131,19 +131,7 @@ def statistics_json(found: UseStatistics) -> dict:
 def _period() -> tuple[datetime.date, datetime.date]:
     """from and to (YYYY-MM-DD, both included); by default this year so far."""
     today = now().astimezone(_zone()).date()
-    return (_date(request.args.get("from"), "from", today.replace(month=1, day=1)),
-            _date(request.args.get("to"), "to", today))
-
-
-def _date(text: str | None, name: str, default: datetime.date) -> datetime.date:
-    if text is None:
-        return default
-    try:
-        if len(text) != len("YYYY-MM-DD"):
-            raise ValueError(text)
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"{name} must be a date as YYYY-MM-DD, not {text[:20]!r}") from None
+    return date_arg("from", today.replace(month=1, day=1)), date_arg("to", today)
 
 
 def _zone() -> zoneinfo.ZoneInfo:

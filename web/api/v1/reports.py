@@ -1,7 +1,6 @@
 """Reports over the API: each dashboard figure as JSON or xlsx, and the annual statistics (年度档案工作统计) as JSON
 or xlsx. Counts cover what the caller may see; exports are audited."""
 
-import datetime
 import zoneinfo
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -11,6 +10,7 @@ from appliance.domain.errors import InvalidInputError
 from appliance.domain.permissions import Action
 from appliance.services import annual_report, reports
 from appliance.services.report_figures import Figure
+from web.api.v1.bodies import date_arg
 from web.api.v1.schema import NULLABLE_TEXT, TEXT, WHOLE, errors, object_schema, operation, query, response
 from web.security import appliance, now, requires
 
@@ -66,19 +66,7 @@ def _download(data: bytes, name: str) -> Response:
 
 def _period() -> reports.ReportPeriod:
     today = now().astimezone(_zone()).date()
-    return reports.report_period(_date("from"), _date("to"), request.args.get("fonds"), today)
-
-
-def _date(name: str) -> datetime.date | None:
-    text = request.args.get(name)
-    if text is None:
-        return None
-    try:
-        if len(text) != len("YYYY-MM-DD"):
-            raise ValueError(text)
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"{name} must be a date as YYYY-MM-DD, not {text[:20]!r}") from None
+    return reports.report_period(date_arg("from"), date_arg("to"), request.args.get("fonds"), today)
 
 
 def _year() -> int:
