@@ -44,6 +44,17 @@ def register_font() -> str:
     raise FontMissingError("no CJK TrueType font found: install fonts-wqy-microhei (make run does)")
 
 
+def page_footer(font: str, label: str, page_width: float, size: float = 9):
+    """A reportlab page callback that prints `label` and 第 N 页 centred at the foot of every page."""
+    def draw(canvas, document) -> None:
+        canvas.saveState()
+        canvas.setFont(font, size)
+        canvas.drawCentredString(page_width / 2, 8 * mm, f"{label}  第 {document.page} 页")
+        canvas.restoreState()
+
+    return draw
+
+
 def write_catalogue_pdf(path: Path, items: Iterable[Item], context) -> int:
     """Write one cover and one table per class (year, retention, department); returns rows written."""
     font = register_font()

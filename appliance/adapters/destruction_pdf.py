@@ -14,7 +14,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from appliance.adapters.catalogue_pdf import register_font
+from appliance.adapters.catalogue_pdf import page_footer, register_font
 from appliance.domain.destruction import REQUIRED_WITNESSES, ListDocument, ListedItem
 
 PAGE = landscape(A4)
@@ -42,7 +42,8 @@ class DestructionListPdf:
         pdf = SimpleDocTemplate(output, pagesize=PAGE, leftMargin=12 * mm, rightMargin=12 * mm, topMargin=15 * mm,
                                 bottomMargin=15 * mm, title=f"档案销毁清册 {document.number}", author="Dangan",
                                 subject=document.fonds_name)
-        pdf.build(story, onFirstPage=_footer(font, document.number), onLaterPages=_footer(font, document.number))
+        footer = page_footer(font, document.number, PAGE[0])
+        pdf.build(story, onFirstPage=footer, onLaterPages=footer)
         return output.getvalue()
 
     def _heading(self, document: ListDocument) -> list[str]:
@@ -97,16 +98,6 @@ def _table(rows: tuple[ListedItem, ...], styles) -> Table:
 def _cells(serial: int, row: ListedItem) -> list[str]:
     return [str(serial), row.archival_code, row.title, row.doc_number, row.date, str(row.pages), row.retention,
             row.opinion]
-
-
-def _footer(font: str, number: str):
-    def draw(canvas, document) -> None:
-        canvas.saveState()
-        canvas.setFont(font, 9)
-        canvas.drawCentredString(PAGE[0] / 2, 8 * mm, f"{number}  第 {document.page} 页")
-        canvas.restoreState()
-
-    return draw
 
 
 def _escape(value: str) -> str:

@@ -16,7 +16,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from appliance.adapters.catalogue_pdf import register_font
+from appliance.adapters.catalogue_pdf import page_footer, register_font
 
 WIDTH = A4[0] - 30 * mm  # inside the margins
 CHART_HEIGHT = 62 * mm
@@ -44,7 +44,8 @@ def write_figures_pdf(title: str, figures: list) -> bytes:
     output = io.BytesIO()
     document = SimpleDocTemplate(output, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
                                  bottomMargin=15 * mm, title=title, author="Dangan")
-    document.build(story, onFirstPage=_footer(font, title), onLaterPages=_footer(font, title))
+    footer = page_footer(font, title, A4[0], size=8)
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
     return output.getvalue()
 
 
@@ -113,16 +114,6 @@ def _table(figure, styles) -> Table:
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f4")),
     ]))
     return table
-
-
-def _footer(font: str, title: str):
-    def draw(canvas, document) -> None:
-        canvas.saveState()
-        canvas.setFont(font, 8)
-        canvas.drawCentredString(A4[0] / 2, 8 * mm, f"{title}  第 {document.page} 页")
-        canvas.restoreState()
-
-    return draw
 
 
 def _number(value) -> str:
