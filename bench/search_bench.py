@@ -9,8 +9,8 @@ paths, as `dangan search reindex` does it (a process per core, batches of 500 pe
 text (timed: items/s), then the items with text (timed: documents/s). Then ~100 queries per kind go through `search`
 as a signed-in archivist, first page of 20 with facets. Targets: p95 ≤ 100 ms for 2- and 4-character queries with a
 facet filter, indexing ≥ 500 documents/s. `--work DIR` keeps the built SQLite home (and, with --database-url, the
-PostgreSQL build) and reuses it, with the indexing figures measured when it was built; `--measure-indexing` measures
-them again on the reused build (the text items' entries are dropped and made again).
+PostgreSQL build) and reuses it, with the indexing figures measured when it was built; `--measure-indexing N`
+measures them again on the reused build, over N items of each kind (the text items' entries dropped and made again).
 """
 # ruff: noqa: E402  (the repository root goes on sys.path first, for tests.support and bench)
 
@@ -109,8 +109,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--work", type=Path, help="keep the built homes here and reuse them")
     parser.add_argument("--quick", action="store_true", help="20,000 items, 4,000 with text, 20 queries per kind")
     parser.add_argument("--no-results", action="store_true", help="do not write bench/results/<date>-search.*")
-    parser.add_argument("--measure-indexing", action="store_true",
-                        help="on a reused build, measure indexing again instead of quoting the build's figures")
+    parser.add_argument("--measure-indexing", type=int, metavar="N", default=0,
+                        help="on a reused build, measure indexing again over N items with text and N without, "
+                             "instead of quoting the build's figures")
     options = parser.parse_args(argv)
     if options.quick:
         options.items, options.text_items, options.queries = 20_000, 4_000, 20
@@ -182,7 +183,7 @@ def build(appliance, marker: Path, options: argparse.Namespace) -> list[Figure]:
     the figures measured while indexing (those of the build, when it is reused)."""
     if _marker_matches(marker, options) and _item_count(appliance) == options.items:
         if options.measure_indexing:
-            return _remember(marker, options, measure_indexing_again(appliance))
+            return _remember(marker, options, measure_indexing_again(appliance, options.measure_indexing))
         progress(f"reusing the build in {marker.parent} ({options.items:,} items, indexing figures from then)")
         return [Figure(**figure) for figure in json.loads(marker.read_text())["figures"]]
     marker.unlink(missing_ok=True)
@@ -202,16 +203,21 @@ def _remember(marker: Path, options: argparse.Namespace, figures: list[Figure]) 
     return figures
 
 
-def measure_indexing_again(appliance) -> list[Figure]:
-    """On a reused build: the items without text indexed again, then the text items' entries dropped and made."""
-    text_ids = _text_ids(appliance)
-    figures = [measure_reindex(appliance, sorted(set(_all_ids(appliance)) - set(text_ids)))]
+def measure_indexing_again(appliance, sample: int) -> list[Figure]:
+    """On a reused build: `sample` items without text indexed again, then the entries of `sample` items with text
+    dropped and made again (into the index of all the others: what indexing costs at this size)."""
+    chooser = random.Random(SEED)
+    every_text_id = _text_ids(appliance)
+    text_ids = sorted(chooser.sample(every_text_id, min(sample, len(every_text_id))))
+    others = sorted(set(_all_ids(appliance)) - set(every_text_id))
+    figures = [measure_reindex(appliance, sorted(chooser.sample(others, min(sample, len(others)))))]
     with appliance.uow_factory() as uow:
         for item_id in text_ids:
             uow.search.remove(item_id)
         uow.commit()
     settle(appliance.engine)
-    return figures + measure_text_indexing(appliance, text_ids)
+    rate, _, size = measure_text_indexing(appliance, text_ids)  # growth means nothing where entries were dropped
+    return [*figures, rate, size]
 
 
 def _all_ids(appliance) -> list[int]:
