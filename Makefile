@@ -42,6 +42,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/appraisal_bench.py
 	$(BIN)/python bench/backup_bench.py
 	$(BIN)/python bench/search_bench.py
+	$(BIN)/python bench/segmentation_bench.py
+	$(BIN)/python bench/suggestion_bench.py
 
 system-packages:
 	@bash scripts/install-system-packages.sh
