@@ -101,11 +101,15 @@ def _text_list(table: dict, key: str, where: str = "") -> list[str]:
     return [entry.strip() for entry in value]
 
 
-def _table(value, key: str) -> dict | None:
+def _table(value, key: str, known: set[str]) -> dict | None:
+    """The table `[key]`, None when absent; AnswersError for a non-table or a key not in `known`."""
     if value is None:
         return None
     if not isinstance(value, dict):
         raise AnswersError(f"{key} must be a table ([{key}])")
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise AnswersError(f"unknown key {key}.{unknown[0]}")
     return value
 
 
@@ -139,12 +143,9 @@ def _administrator(entry: dict, number: int, policy: PasswordPolicy) -> Administ
 
 
 def _tls(value, directory: Path) -> TlsPair | None:
-    table = _table(value, "tls")
+    table = _table(value, "tls", {"certificate", "key"})
     if table is None:
         return None
-    unknown = sorted(set(table) - {"certificate", "key"})
-    if unknown:
-        raise AnswersError(f"unknown key tls.{unknown[0]}")
     certificate = _beside(directory, "tls.certificate", _text(table, "certificate", required=True, where="tls."))
     key = _beside(directory, "tls.key", _text(table, "key", required=True, where="tls."))
     return _checked("tls", load_pair, (certificate, key))
@@ -161,12 +162,9 @@ def _beside(directory: Path, key: str, name: str) -> Path:
 
 
 def _backup(value, directory: Path) -> Backup | None:
-    table = _table(value, "backup")
+    table = _table(value, "backup", {"repository", "twin_host_key"})
     if table is None:
         return None
-    unknown = sorted(set(table) - {"repository", "twin_host_key"})
-    if unknown:
-        raise AnswersError(f"unknown key backup.{unknown[0]}")
     repository = _text(table, "repository", required=True, where="backup.")
     if not repository.startswith(("/", "ssh://")):
         repository = str(directory / repository)
@@ -180,12 +178,9 @@ def _backup(value, directory: Path) -> Backup | None:
 
 
 def _authorized_keys(value) -> tuple[str, ...]:
-    table = _table(value, "ssh")
+    table = _table(value, "ssh", {"authorized_keys"})
     if table is None:
         return ()
-    unknown = sorted(set(table) - {"authorized_keys"})
-    if unknown:
-        raise AnswersError(f"unknown key ssh.{unknown[0]}")
     keys = _text_list(table, "authorized_keys", where="ssh.")
     return tuple(_checked(f"ssh.authorized_keys[{number}]", questions.check_public_key, key)
                  for number, key in enumerate(keys, start=1))

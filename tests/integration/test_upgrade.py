@@ -164,15 +164,20 @@ class CommittingRunner(MigrationRunner):
         raise MigrationFailedError("0008", "no space left on device")
 
 
-def test_damage_committed_by_a_failed_migration_is_undone_from_the_snapshot(old_box):
-    before = database_state(old_box)
+def upgrade_with(old_box, runner: type, snapshots: type) -> None:
+    """Upgrade the old box through these migration runner and snapshot classes."""
     engine = build_engine(old_box.database_url)
     try:
-        with pytest.raises(UpgradeFailedError, match="failed at migration 0008: no space left on device"):
-            upgrade(UnitOfWorkFactory(engine), CommittingRunner(engine), UpgradeSnapshots(engine, old_box.database_url),
-                    old_box.home, datetime.datetime.now(datetime.UTC))
+        upgrade(UnitOfWorkFactory(engine), runner(engine), snapshots(engine, old_box.database_url), old_box.home,
+                datetime.datetime.now(datetime.UTC))
     finally:
         engine.dispose()
+
+
+def test_damage_committed_by_a_failed_migration_is_undone_from_the_snapshot(old_box):
+    before = database_state(old_box)
+    with pytest.raises(UpgradeFailedError, match="failed at migration 0008: no space left on device"):
+        upgrade_with(old_box, CommittingRunner, UpgradeSnapshots)
     after = database_state(old_box)
     assert "half_done" not in after["counts"] and after["titles"] == before["titles"]
     assert after["revision"] == OLD_REVISION
@@ -188,13 +193,8 @@ class FullDiskSnapshots(UpgradeSnapshots):
 
 def test_without_a_snapshot_nothing_is_migrated_and_no_partial_copy_is_left(old_box):
     before = database_state(old_box)
-    engine = build_engine(old_box.database_url)
-    try:
-        with pytest.raises(SnapshotError, match="No space left"):
-            upgrade(UnitOfWorkFactory(engine), MigrationRunner(engine), FullDiskSnapshots(engine, old_box.database_url),
-                    old_box.home, datetime.datetime.now(datetime.UTC))
-    finally:
-        engine.dispose()
+    with pytest.raises(SnapshotError, match="No space left"):
+        upgrade_with(old_box, MigrationRunner, FullDiskSnapshots)
     assert database_state(old_box) == before
     assert list((old_box.home / UPGRADES_DIRECTORY).iterdir()) == []
 
