@@ -23,14 +23,9 @@ from cryptography.x509.oid import NameOID
 
 from appliance.cli.server import web_command
 from appliance.config import Config, ConfigError, WebConfig, load_config
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.slow  # each test starts gunicorn (and the first `dangan init`): several seconds
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def write_self_signed(directory: Path) -> tuple[Path, Path]:

@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from tests.support.network import free_port
+
 IMAGE = os.environ.get("DANGAN_IMAGE", "")  # collected only when set (tests/image/conftest.py)
 
 pytestmark = pytest.mark.slow
@@ -109,13 +111,6 @@ class VirtualMachine:
 def die_with_parent() -> None:
     # Runs in the child before exec: the kernel kills qemu if pytest itself is killed and cannot clean up.
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def toml_value(value) -> str:

@@ -5,7 +5,6 @@ import base64
 import hashlib
 import http.server
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -13,6 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.support.network import free_port
 
 SCRIPT = Path(__file__).resolve().parents[2] / "image" / "upgrade-box.sh"
 FAKE_DANGAN = """#!/bin/sh
@@ -178,12 +179,6 @@ def build_tiny_wheel(directory: Path, version: str) -> Path:
 
 def digest(text: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class health_server:

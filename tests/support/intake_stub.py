@@ -7,7 +7,6 @@ after filing, or hold its answer until released. It can be stopped and started a
 
 import hashlib
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from appliance.domain.errors import InvalidInputError
 from appliance.domain.intake_manifest import Manifest, check_idempotency_key
 from scanner_agent.wire import decode_body
+from tests.support.network import free_port
 
 INTAKE_PATH = "/api/v1/intake"
 BEHAVIOURS = ("ok", "fail", "refuse", "unauthorised", "drop", "hold")
@@ -39,12 +39,6 @@ class StubState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class IntakeStub:

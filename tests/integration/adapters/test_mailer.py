@@ -4,7 +4,6 @@ import datetime
 import email
 import email.policy
 import logging
-import socket
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -18,6 +17,7 @@ from appliance.services.accounts import set_mail_address
 from appliance.services.notifications import deliver_mail, notify
 from tests.integration.services.test_notifications import mail_enabled
 from tests.support.console import FAST_PASSWORDS, SECURITY_OFFICER, make_person
+from tests.support.network import free_port
 
 NOW = datetime.datetime(2026, 11, 27, 9, 0, tzinfo=datetime.UTC)
 CODE = "Z109-WS·2011-Y-BGS-0001"
@@ -36,12 +36,6 @@ class Collector:
 class Refuser:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         return "550 5.1.1 mailbox unavailable"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
