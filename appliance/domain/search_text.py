@@ -11,6 +11,7 @@ import functools
 import operator
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Ideographs (with extensions and compatibility forms), kana and hangul: scripts written without spaces.
@@ -208,6 +209,16 @@ class MatchedItem:
     access_label: str
 
 
+@dataclass(frozen=True)
+class Found:
+    """A page of matches with the counts per facet value of all of them; `exact` False: the counts are upper
+    bounds (see SearchResults)."""
+
+    page: list[MatchedItem]
+    facets: dict[str, dict]
+    exact: bool
+
+
 # A private-use character starts the facet tokens: the index's tokenizer keeps it, and no query can type it (it is
 # not a letter, digit or CJK character), so a search for "y2019" never meets the year facet.
 FACET_MARK = "\ue000"
@@ -304,14 +315,16 @@ def _segments(text: str, spans: list[tuple[int, int]], start: int, end: int) -> 
     return segments
 
 
-def _folded_with_origin(text: str) -> tuple[str, list[int]]:
+def _folded_with_origin(text: str) -> tuple[str, Sequence[int]]:
     """The normalised text, and for each of its characters the index of the original character it came from."""
-    pieces, origin = [], []
-    for index, character in enumerate(text):
-        folded = _fold(character)
-        pieces.append(folded)
-        origin.extend([index] * len(folded))
-    return "".join(pieces), origin
+    pieces = list(map(_fold, text))
+    folded = "".join(pieces)
+    if all(map((1).__eq__, map(len, pieces))):  # each character folded to one: all stay where they were (most text)
+        return folded, range(len(text))
+    origin = []
+    for index, piece in enumerate(pieces):
+        origin.extend([index] * len(piece))
+    return folded, origin
 
 
 @functools.lru_cache(maxsize=8192)

@@ -69,12 +69,11 @@ def search(uow_factory, principal: Principal, query_text: str, filters: SearchFi
     query = parse_query(query_text)
     content = principal.may(Action.ITEM_VIEW_CONTENT)
     with uow_factory(read_only=True) as uow:
-        facets, exact = uow.search.facets(query, filters, principal.scope, content)
-        matched = uow.search.search(query, filters, principal.scope, content, sort, page.limit, page.offset)
-        sources = uow.search.sources([item.id for item in matched]) if content and not query.empty else {}
+        found = uow.search.find(query, filters, principal.scope, content, sort, page.limit, page.offset)
+        sources = uow.search.sources([item.id for item in found.page]) if content and not query.empty else {}
     texts = {item_id: "\n".join(source.page_texts)[:MAX_SNIPPET_SOURCE] for item_id, source in sources.items()}
-    hits = [_hit(item, texts.get(item.id, ""), query) for item in matched]
-    return SearchResults(hits, sum(facets["state"].values()), facets, query, exact)
+    hits = [_hit(item, texts.get(item.id, ""), query) for item in found.page]
+    return SearchResults(hits, sum(found.facets["state"].values()), found.facets, query, found.exact)
 
 
 def _hit(item: MatchedItem, page_text: str, query: SearchQuery) -> SearchHit:

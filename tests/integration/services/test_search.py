@@ -234,3 +234,33 @@ def test_a_phrase_is_confirmed_and_counted_exactly_unless_very_many_have_its_pai
     assert codes(found) == [phrase.archival_code]  # what is shown is always confirmed
     postgres = appliance.engine.dialect.name == "postgresql"
     assert (found.total, found.exact) == ((2, False) if postgres else (1, True))  # PostgreSQL: an upper bound
+
+
+def test_relevance_pages_follow_one_order_fields_first_then_pages_newest_first(appliance, actor, fonds):
+    """Paging by relevance: every item once, those with the words in their fields ahead, newest first within each,
+    and the facet counts the same on every page (on PostgreSQL, page and counts come from one pass)."""
+    in_pages, in_fields = [], []
+    for number in range(13):
+        year = 2010 + number % 4  # registered out of year order: a filter must not depend on it
+        in_pages.append(file_item(appliance, actor, year, "BGS", f"第{number}号文件", ["请做好湿地保护工作。"]))
+        if number % 3 == 0:
+            in_fields.append(file_item(appliance, actor, year, "RSC", f"湿地保护方案{number}"))
+    expected = [item.archival_code for item in reversed(in_fields)] + [
+        item.archival_code for item in reversed(in_pages)]
+    for typed in ("湿地", "湿地保护"):  # a word of one pair; a phrase, confirmed in the pages
+        pages = [search(appliance.uow_factory, ARCHIVIST, typed, page=SearchPage(limit=4, offset=offset))
+                 for offset in range(0, 20, 4)]
+        assert [code for page in pages for code in codes(page)] == expected, typed
+        assert {page.total for page in pages} == {len(expected)} and all(page.exact for page in pages)
+        assert pages[0].facets["department"] == {"BGS": len(in_pages), "RSC": len(in_fields)}
+    of_2010 = search(appliance.uow_factory, ARCHIVIST, "湿地", SearchFilter(year=2010), page=SearchPage(limit=50))
+    assert codes(of_2010) == [code for code in expected if "·2010-" in code] and of_2010.total == 6
+
+
+def test_a_phrase_is_found_behind_many_newer_items_with_its_pairs_apart(appliance, actor, fonds):
+    """Candidates by the phrase's pairs that the pages do not confirm are passed over, however many come first."""
+    wanted = file_item(appliance, actor, 2020, "BGS", "年度报告", ["今年完成湿地保护工作。"])
+    for number in range(40):  # every pair of 湿地保护 in each, never together
+        file_item(appliance, actor, 2020, "BGS", f"简报{number}", ["湿地面积增加，地保持稳定，保护区扩大。"])
+    found = search(appliance.uow_factory, ARCHIVIST, "湿地保护", page=SearchPage(limit=2))
+    assert codes(found) == [wanted.archival_code] and found.total == 1 and found.exact
