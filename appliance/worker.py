@@ -22,7 +22,7 @@ from appliance.adapters.mailer import build_mailer
 from appliance.adapters.searchable_pdf import merge_pages
 from appliance.bootstrap import Appliance
 from appliance.domain.errors import DanganError
-from appliance.domain.jobs import ACCESS_COPY, ITEM_TEXT, OCR_PAGE, STAMP_ACCESS_COPY, Job
+from appliance.domain.jobs import ACCESS_COPY, CITED_BY, ITEM_TEXT, OCR_PAGE, STAMP_ACCESS_COPY, Job
 from appliance.services.backup_schedule import BackupActions, BackupScheduler
 from appliance.services.borrowing import expire_grants
 from appliance.services.derivatives import (
@@ -35,6 +35,7 @@ from appliance.services.derivatives import (
 )
 from appliance.services.destruction import purge_destroyed
 from appliance.services.item_text import process_item_text
+from appliance.services.links import process_cited_by
 from appliance.services.loans import send_loan_reminders
 from appliance.services.notifications import deliver_mail
 
@@ -64,7 +65,8 @@ class Worker:
         try:
             while not stop.is_set():
                 self._keep_house(datetime.datetime.now(datetime.UTC))
-                busy = self._start_ocr() | self._run_access_copies() | self._run_stamps() | self._run_item_texts()
+                busy = (self._start_ocr() | self._run_access_copies() | self._run_stamps() | self._run_item_texts()
+                        | self._run_cited_by())
                 timeout = 0.2 if busy else self.poll_seconds
                 if self._in_flight:
                     self._collect(timeout)
@@ -127,9 +129,12 @@ class Worker:
         return self._run_jobs(ITEM_TEXT, lambda job: process_item_text(
             self.appliance.uow_factory, job, assistance_wiring.keyword_extractor()))
 
-    def _run_jobs(self, kind: str, run) -> bool:
-        """Run up to four jobs of a kind here, in this process; a job that fails is retried later."""
-        jobs = claim_jobs(self.appliance.uow_factory, self.name, (kind,), 4)
+    def _run_cited_by(self) -> bool:
+        return self._run_jobs(CITED_BY, lambda job: process_cited_by(self.appliance.uow_factory, job), limit=1)
+
+    def _run_jobs(self, kind: str, run, limit: int = 4) -> bool:
+        """Run up to `limit` jobs of a kind here, in this process; a job that fails is retried later."""
+        jobs = claim_jobs(self.appliance.uow_factory, self.name, (kind,), limit)
         for job in jobs:
             try:
                 run(job)

@@ -7,6 +7,7 @@ OCR_PAGE = "ocr-page"
 ACCESS_COPY = "access-copy"
 STAMP_ACCESS_COPY = "stamp-access-copy"  # job kinds
 ITEM_TEXT = "item-text"  # an item's OCR text is complete: offer keywords, link the documents it cites
+CITED_BY = "cited-by"  # items registered in bulk: link the texts read earlier that cite their 文号
 PAGE_OCR = "page-ocr"  # derivative kinds
 ACCESS_PDF = "access-pdf"
 STAMPED_ACCESS_PDF = "stamped-access-pdf"  # the archived item's access copy with the 归档章 on its first page

@@ -11,6 +11,7 @@ from appliance.domain.codes import ArchivalCode, ClassKey
 from appliance.domain.errors import ImportRefusedError, InvalidInputError, NotFoundError, UnknownDepartmentError
 from appliance.services.audit import record
 from appliance.services.items import check_class
+from appliance.services.links import queue_cited_by
 from appliance.services.search import index_items_after
 
 HEADER_SEARCH_ROWS = 20
@@ -66,6 +67,7 @@ def import_catalogue(uow_factory, blob_store, actor: Actor, source: Path, rows: 
         uow.catalogue.raise_counters(highest)
         report = _finish(uow, blob_store, actor, source, state, validation, highest)
         index_items_after(uow, last_before)  # in the same transaction: the import is found as soon as it is in
+        queue_cited_by(uow, last_before, uow.search.last_item_id())
         uow.commit()
     return report
 

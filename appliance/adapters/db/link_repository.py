@@ -26,6 +26,12 @@ class LinkRepository:
         """The item's 文号 as typed ("" when it has none); None when there is no such item."""
         return self.session.scalar(_DOC_NUMBER_OF, {"item": item_id})
 
+    def numbered_items(self, after: int, through: int, limit: int) -> list[int]:
+        """Ids of the items in (after, through] that have a 文号, in order, at most `limit`."""
+        query = (select(ITEMS.c.id).where(ITEMS.c.id > after, ITEMS.c.id <= through, ITEMS.c.doc_number != "")
+                 .order_by(ITEMS.c.id).limit(limit))
+        return list(self.session.scalars(query))
+
     def items_with_doc_numbers(self, spellings: list[str]) -> list[tuple[int, str]]:
         """(id, 文号) of the items whose 文号 is exactly one of these spellings (the 文号 index finds them)."""
         found = []

@@ -6,19 +6,23 @@ import pytest
 from sqlalchemy import select
 
 from appliance.adapters.db.tables import ItemLinkRow
+from appliance.adapters.tables import read_rows
 from appliance.domain.access import EVERYTHING, AccessScope
 from appliance.domain.accounts import Role
 from appliance.domain.catalogue import AccessLabel, ItemFields
 from appliance.domain.citations import LinkOrigin, Relation
 from appliance.domain.codes import ClassKey
 from appliance.domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
-from appliance.domain.jobs import ITEM_TEXT, PAGE_OCR, Derivative, Job
+from appliance.domain.jobs import CITED_BY, ITEM_TEXT, PAGE_OCR, Derivative, Job
 from appliance.domain.permissions import allowed_actions
 from appliance.domain.sessions import Principal
 from appliance.services import links
+from appliance.services.catalogue_import import import_catalogue
+from appliance.services.derivatives import claim_jobs
 from appliance.services.item_editing import edit_intake_item
 from appliance.services.item_text import process_item_text
 from appliance.services.items import add_item
+from tests.support.catalogue_files import catalogue_rows, write_csv
 from tests.support.ocr_texts import attach_texts
 
 REQUEST_TEXT = "Z市档案馆\nZ档发〔2019〕7号\n关于开展馆藏档案数字化工作的请示\n市政府办公室：\n    拟开展数字化。"
@@ -125,6 +129,26 @@ def test_an_item_registered_later_gains_the_links_of_earlier_texts(appliance, ac
     edit_intake_item(appliance.uow_factory, actor, cited.archival_code, {"doc_number": "Z省档发〔2019〕4号"},
                      EVERYTHING)  # its 文号 corrected: the link follows the number, not the item
     assert links_table(appliance) == set()
+
+
+def test_an_import_links_the_earlier_texts_that_cite_its_numbers_in_batches(appliance, actor, fonds, tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setattr(links, "CITED_BY_BATCH", 2)
+    citing = register(appliance, actor, "关于落实办公室通知的通知", "Z档发〔2019〕50号")
+    attach_texts(appliance, {citing.id: ["根据Z办发(2011)1号和Z办发〔2011〕5号文件，现通知如下。"]})
+    read_text(appliance, citing)
+    assert links_table(appliance) == set()  # neither is in the catalogue yet
+    path = write_csv(tmp_path / "old.csv", catalogue_rows(5))  # Z办发〔2011〕1号 … 5号
+    import_catalogue(appliance.uow_factory, appliance.blob_store, actor, path, read_rows(path))
+    batches = 0
+    while jobs := claim_jobs(appliance.uow_factory, "test", (CITED_BY,), 1):
+        links.process_cited_by(appliance.uow_factory, jobs[0])
+        batches += 1
+    assert batches == 3  # five numbered items, two a batch
+    with appliance.uow_factory(read_only=True) as uow:
+        cited = {uow.links.doc_number_of(target): target for _, target, _, _ in links_table(appliance)}
+    assert set(cited) == {"Z办发〔2011〕1号", "Z办发〔2011〕5号"}
+    assert links_table(appliance) == {(citing.id, target, "implements", "auto") for target in cited.values()}
 
 
 def test_manual_links_and_their_refusals_change_nothing(appliance, actor, fonds):
