@@ -227,13 +227,21 @@ def _retention_ending(ask: _Ask) -> Figure:
                if period.years is not None]  # shortest first: D10, D30
     counts = {key: dict.fromkeys(periods, 0) for key in ["earlier", *map(str, range(this_year, this_year
                                                                                  + RETENTION_YEARS_AHEAD))]}
-    for year, _, retention, _, items, *_ in ask.classes:
-        if retention not in periods:
-            continue
-        last = ExpiryRule().last_year_kept(year, retention)
-        key = "earlier" if last < this_year else str(last)
-        if key in counts:
+
+    def count(last_year: int, retention: str, items: int) -> None:
+        key = "earlier" if last_year < this_year else str(last_year)
+        if key in counts and retention in periods:
             counts[key][retention] += items
+
+    rule = ExpiryRule()
+    for year, _, retention, _, items, *_ in ask.classes:
+        if retention in periods:
+            count(rule.last_year_kept(year, retention), retention, items)
+    for year, retention, in_force, due_again, items in ask.uow.reports.appraised_on(ask.scope, ask.period.fonds):
+        if retention in periods:  # an appraisal moved them: out of their period's year, into the decision's
+            count(rule.last_year_kept(year, retention), retention, -items)
+        if due_again is not None:  # kept to the year before they are appraised again; None: now permanent
+            count(due_again - 1, in_force, items)
     rows = tuple(Row(key, "已到期未处置" if key == "earlier" else key, tuple(found[code] for code in periods))
                  for key, found in counts.items())
     return Figure("retention-ending", "stacked", tuple(periods), rows)

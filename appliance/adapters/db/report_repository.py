@@ -56,6 +56,18 @@ class ReportRepository:
                 for year, retention, category, department, items, pages, new_items, new_pages
                 in self.session.execute(query)]
 
+    def appraised_on(self, scope: AccessScope, fonds: str | None) -> list[tuple[int, str, str, int | None, int]]:
+        """(year, retention, retention in force, year due again, items) of the holdings whose appraisal in force
+        kept them on or extended their period: their period no longer says when they are due."""
+        decision = AppraisalDecisionRow
+        in_force = func.coalesce(decision.new_retention, ItemRow.retention)
+        query = (select(ItemRow.year, ItemRow.retention, in_force, decision.review_year, func.count())
+                 .join(decision, and_(decision.item_id == ItemRow.id, decision.current.is_(True),
+                                      decision.decision.in_(("keep", "extend"))))
+                 .where(*self._held(None), *_visible(scope, fonds))
+                 .group_by(ItemRow.year, ItemRow.retention, in_force, decision.review_year))
+        return [tuple(row) for row in self.session.execute(query)]
+
     def digitised(self, scope: AccessScope, fonds: str | None, as_of: datetime.datetime | None = None
                   ) -> tuple[int, int]:
         """(items with page images, page images) among the holdings."""

@@ -15,6 +15,7 @@ from appliance.domain.holds import HoldScope
 from appliance.domain.permissions import allowed_actions
 from appliance.domain.sessions import Principal
 from appliance.domain.workflow import Decision, RequestKind
+from appliance.services import reports
 from appliance.services.appraisal import expiry_list, record_decisions
 from appliance.services.audit import history
 from appliance.services.holds import place_hold, release_hold
@@ -88,6 +89,25 @@ def test_extending_counts_the_longer_period_from_the_filing_year(appliance, arch
         item = uow.catalogue.get_item(FIRST)
         assert item.code.retention == "D10"  # the code is stable: the appraisal record says what was decided
         assert [decision.current for decision in uow.appraisals.history(item.id)] == [False, True]
+
+
+def test_the_retention_chart_moves_what_an_appraisal_kept_on(appliance, archived, actor):
+    late = add_item(appliance.uow_factory, appliance.blob_store, actor, ClassKey("Z109", "WS", 1997, "D10", "BGS"),
+                    ItemFields.build(title="通知", date="19970301"))
+    with appliance.uow_factory() as uow:
+        uow.catalogue.set_state([late.id], ItemState.ARCHIVED)
+        uow.commit()
+
+    def chart() -> dict:
+        period = reports.report_period(None, None, None, NOW.date())
+        found = reports.figure(appliance.uow_factory, ARCHIVIST, "retention-ending", period, NOW)
+        return {row.key: row.values for row in found.rows if any(row.values)}
+
+    assert chart() == {"earlier": (6, 0)}  # (D10, D30): every D10 item ran out before 2026
+    decide(appliance, [FIRST], "keep", round_year=2026, keep_years=5)  # appraised again in 2031
+    decide(appliance, [SECOND], "extend", round_year=2026, new_retention="Y")  # never again
+    decide(appliance, [late.archival_code], "extend", round_year=2026, new_retention="D30")  # kept to 2027
+    assert chart() == {"earlier": (3, 0), "2027": (0, 1), "2030": (1, 0)}
 
 
 def test_to_be_destroyed_stays_listed_and_may_be_reconsidered(appliance, archived):

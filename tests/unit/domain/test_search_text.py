@@ -75,6 +75,12 @@ def test_matches_are_marked_on_the_original_characters():
     assert "".join(piece for piece, _ in marked(text, query)) == text
 
 
+def test_marks_stay_on_their_characters_where_one_folds_to_several():
+    text = "㈠档案工作：㍿ofﬁce档案"  # ㈠ folds to (一), ㍿ to 株式会社, ﬁ to fi
+    assert [text[start:end] for start, end in match_spans(text, parse_query("档案"))] == ["档案", "档案"]
+    assert [piece for piece, hit in marked(text, parse_query("office")) if hit] == ["ofﬁce"]
+
+
 def test_a_word_is_not_marked_inside_a_longer_word_but_a_prefix_is():
     assert match_spans("x2019 2019年", parse_query("2019")) == [(6, 10)]
     assert match_spans("二〇一九年 2019年度", parse_query("2019年")) == [(6, 11)]
