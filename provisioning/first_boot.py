@@ -1,5 +1,5 @@
-"""Finding the answers file at first boot: on a drive labelled DANGAN-ANSWERS (mounted read-only for the run), else
-/etc/dangan/answers.toml; with neither, the caller asks the person at the console."""
+"""Finding the answers file at first boot: on a drive labelled DANGAN-ANSWERS or DANGAN (mounted read-only for the
+run), else /etc/dangan/answers.toml; with neither, the caller asks the person at the console."""
 
 import contextlib
 import shutil
@@ -11,7 +11,7 @@ from pathlib import Path
 from provisioning.layout import Layout
 from provisioning.system import ProvisioningError, run_command
 
-ANSWERS_LABEL = "DANGAN-ANSWERS"
+ANSWERS_LABELS = ("DANGAN-ANSWERS", "DANGAN")  # the short one fits a FAT stick's label (11 characters)
 ANSWERS_NAME = "answers.toml"
 
 
@@ -24,24 +24,32 @@ def first_boot_answers(layout: Layout) -> Iterator[Path | None]:
     """
     device = labelled_device() if layout.live else None
     if device is None:
-        installed = layout.etc("dangan") / ANSWERS_NAME
+        installed = installed_answers(layout)
         yield installed if installed.is_file() else None
         return
     with _mounted_read_only(device) as mount_point:
         found = mount_point / ANSWERS_NAME
         if not found.is_file():
-            raise ProvisioningError(f"the drive {device} labelled {ANSWERS_LABEL} holds no {ANSWERS_NAME} at its root")
+            raise ProvisioningError(f"the drive {device} labelled for Dangan holds no {ANSWERS_NAME} at its root")
         yield found
 
 
 def labelled_device() -> str | None:
-    """The block device whose file system is labelled DANGAN-ANSWERS, or None."""
+    """The block device whose file system has one of ANSWERS_LABELS (the first label found wins), or None."""
     if shutil.which("blkid") is None:
         return None
-    completed = subprocess.run(["blkid", "-L", ANSWERS_LABEL], capture_output=True, text=True, timeout=30,
-                               check=False, stdin=subprocess.DEVNULL)
-    device = completed.stdout.strip()
-    return device if completed.returncode == 0 and device else None
+    for label in ANSWERS_LABELS:
+        completed = subprocess.run(["blkid", "-L", label], capture_output=True, text=True, timeout=30,
+                                   check=False, stdin=subprocess.DEVNULL)
+        device = completed.stdout.strip()
+        if completed.returncode == 0 and device:
+            return device
+    return None
+
+
+def installed_answers(layout: Layout) -> Path:
+    """Where an answers file left on the box itself is read from."""
+    return layout.etc("dangan") / ANSWERS_NAME
 
 
 @contextlib.contextmanager

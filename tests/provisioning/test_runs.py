@@ -5,8 +5,9 @@ import pytest
 
 from appliance.services.accounts import list_users
 from provisioning.certificates import fingerprint
-from tests.provisioning.conftest import ANSWERS, open_box, write_answers
+from tests.provisioning.conftest import ANSWERS, GIVEN_PASSWORD, open_box, write_answers
 from tests.provisioning.test_answers import TLS, write_pair
+from tests.provisioning.test_backup import TWIN_HOST_KEY
 
 pytestmark = pytest.mark.slow  # each test provisions a box (argon2, ssh-keygen -A)
 
@@ -86,6 +87,27 @@ def test_first_boot_uses_the_answers_installed_under_the_root(dangan, tmp_path):
     code, output, _ = dangan("provision", "--first-boot", "--root", str(root))
     assert code == 0 and f"answers from {answers}" in output
     assert (root / "var/lib/dangan/.provisioned").exists()
+
+
+def test_the_installed_answers_go_once_done_when_they_hold_passwords(dangan, tmp_path):
+    root = tmp_path / "root"
+    answers = write_answers(root / "etc/dangan")
+    code, output, _ = dangan("provision", "--first-boot", "--root", str(root))
+    assert code == 0 and f"removed {answers}: it held one-time passwords" in output and not answers.exists()
+    assert (root / "var/lib/dangan/.provisioned").exists()
+
+
+def test_installed_answers_stay_without_passwords_or_while_a_step_is_pending(dangan, tmp_path):
+    without_passwords = ANSWERS.replace(f'password = "{GIVEN_PASSWORD}"\n', "")
+    kept = write_answers(tmp_path / "plain/etc/dangan", without_passwords)
+    assert dangan("provision", "--first-boot", "--root", str(tmp_path / "plain"))[0] == 0
+    assert kept.read_text() == without_passwords
+    twin = ('\n[backup]\nrepository = "ssh://borg@127.0.0.1:1/srv/borg/dangan-07"\n'  # nothing listens on 1
+            f'twin_host_key = "{TWIN_HOST_KEY}"\n')
+    pending = write_answers(tmp_path / "pending/etc/dangan", ANSWERS + twin)
+    code, output, error = dangan("provision", "--first-boot", "--root", str(tmp_path / "pending"))
+    assert code == 0 and "pending: backup:" in error and "removed" not in output
+    assert pending.read_text() == ANSWERS + twin  # the run that finishes the twin reads it again
 
 
 def test_answers_and_first_boot_together_are_refused(dangan, tmp_path):

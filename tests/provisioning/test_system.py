@@ -2,6 +2,7 @@
 
 import stat
 
+from provisioning.first_boot import labelled_device
 from provisioning.layout import Layout
 from provisioning.system import (
     add_authorized_keys,
@@ -57,3 +58,24 @@ def test_without_a_service_user_the_home_is_left_as_it_is(tmp_path):
     layout.home.mkdir(parents=True)
     assert give_home_to_service_user(layout).startswith("no dangan user yet")
     assert layout.home.stat().st_uid == 0
+
+
+
+def fake_blkid(directory, drives: dict[str, str]) -> None:
+    """A blkid that knows these drives' labels: labelled drives cannot be attached here."""
+    cases = "".join(f"  {label}) echo {device} ;;\n" for label, device in drives.items())
+    script = directory / "blkid"
+    script.write_text(f'#!/bin/sh\ncase "$2" in\n{cases}  *) exit 2 ;;\nesac\n')
+    script.chmod(0o755)
+
+
+def test_the_answers_drive_is_found_by_either_label_the_long_one_first(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    fake_blkid(tmp_path, {"DANGAN": "/dev/sdb1"})
+    assert labelled_device() == "/dev/sdb1"  # a FAT stick: its label holds 11 characters at most
+    fake_blkid(tmp_path, {"DANGAN": "/dev/sdb1", "DANGAN-ANSWERS": "/dev/sdc1"})
+    assert labelled_device() == "/dev/sdc1"
+    fake_blkid(tmp_path, {"OTHER": "/dev/sdd1"})
+    assert labelled_device() is None
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    assert labelled_device() is None  # no blkid at all
