@@ -55,6 +55,7 @@ class Worker:
         self.mailer = build_mailer(appliance.config.mail)  # None when no SMTP server is set
         self._next_mail_round = datetime.datetime.min.replace(tzinfo=datetime.UTC)
         self._next_training = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+        self._training: threading.Thread | None = None
 
     def run(self, stop: threading.Event) -> None:
         """Work until `stop` is set; jobs still running then are left to their lease and run again later."""
@@ -74,13 +75,15 @@ class Worker:
                     stop.wait(timeout)  # idle: sleep, not spin on the queue (it burnt a core, measured)
             self._collect(timeout=None)
         finally:
+            if self._training is not None:
+                self._training.join()  # a model half trained is not kept: the engine must outlive it
             if backups is not None:
                 backups.stop()
             self._pool.shutdown(cancel_futures=True)
 
     def _keep_house(self, now: datetime.datetime) -> None:
         """What falls due with time: grants end, loans are reminded, destroyed content is purged, mail goes out,
-        the filing model is retrained once enough archived items are new.
+        the filing model is retrained once enough archived items are new (in a thread of its own).
 
         Each is one cheap read when nothing is due; one failing must not stop the others or the queue.
         """
@@ -90,15 +93,28 @@ class Worker:
         if self.mailer is not None and now >= self._next_mail_round:
             self._next_mail_round = now + MAIL_ROUND
             chores.append(lambda: deliver_mail(box.uow_factory, self.mailer, now))
-        if now >= self._next_training:
+        if now >= self._next_training and not self.training:
             self._next_training = now + TRAINING_ROUND
-            chores.append(lambda: assistance_wiring.retrain_if_due(
-                box.uow_factory, assistance_wiring.models_directory(box), now))
+            self._training = threading.Thread(target=self._train, args=(now,), name="filing-model", daemon=True)
+            self._training.start()
         for chore in chores:
             try:
                 chore()
             except (DanganError, OSError, SQLAlchemyError) as error:
                 log.warning("housekeeping failed, tried again next round: %s", error)
+
+    @property
+    def training(self) -> bool:
+        return self._training is not None and self._training.is_alive()
+
+    def _train(self, now: datetime.datetime) -> None:
+        """Retrain the filing model if due, beside the queue: at 20,000 archived items it takes ~30 s, which the
+        jobs (item texts, copies, OCR results) should not wait for."""
+        box = self.appliance
+        try:
+            assistance_wiring.retrain_if_due(box.uow_factory, assistance_wiring.models_directory(box), now)
+        except (DanganError, OSError, SQLAlchemyError, ValueError) as error:
+            log.warning("training the filing model failed, tried again next round: %s", error)
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.processes, mp_context=get_context("forkserver"))

@@ -1,5 +1,6 @@
 """The worker on real tesseract: queued OCR jobs become page text and a searchable access copy."""
 
+import datetime
 import io
 import subprocess
 import threading
@@ -159,3 +160,29 @@ def test_an_archived_item_gets_the_archiving_stamp_on_its_access_copy(appliance,
     pdf.write_bytes(appliance.blob_store.path(stamped.blob_sha256).read_bytes())
     text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "Z109" in text and "定期10年" in text and "办公室" in text and "档案" in text
+
+
+def test_the_filing_model_trains_beside_the_queue_not_in_its_way(appliance, monkeypatch):
+    """Training stands in for the ~30 s a large archive's takes: the worker's rounds go on meanwhile, and no second
+    training starts while one runs."""
+    from appliance import assistance_wiring
+
+    release, started = threading.Event(), []
+
+    def slow_training(uow_factory, models, now):
+        started.append(now)
+        release.wait(30)
+
+    monkeypatch.setattr(assistance_wiring, "retrain_if_due", slow_training)
+    worker = Worker(appliance, processes=1)
+    first = datetime.datetime(2026, 11, 27, 9, 0, tzinfo=datetime.UTC)
+    worker._keep_house(first)  # returns while the model trains
+    assert worker.training and started == [first]
+    worker._keep_house(first + datetime.timedelta(hours=1))  # due again, but one is running
+    assert started == [first]
+    release.set()
+    worker._training.join(5)
+    assert not worker.training
+    worker._keep_house(first + datetime.timedelta(hours=1))
+    worker._training.join(5)
+    assert len(started) == 2
