@@ -69,6 +69,7 @@ class AgentConfig:
     sane_config_dir: Path | None = None  # a private SANE config (development, tests)
     operator: str = ""
     heartbeat_seconds: int = 2
+    console_certificate: Path | None = None  # trust exactly this certificate, whatever it names (the box's console)
 
 
 @dataclass(frozen=True)

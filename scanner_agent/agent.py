@@ -25,6 +25,7 @@ from scanner_agent.file_sources import UnreadableFileError
 from scanner_agent.hot_folder import HotFolder
 from scanner_agent.ingest import ingest_files
 from scanner_agent.outbox import Outbox, OutboxError
+from scanner_agent.pinning import pinned_context
 from scanner_agent.reports import ReportSpool
 
 log = logging.getLogger("dangan.agent")
@@ -42,6 +43,15 @@ class AgentSettings:
     virtual_stack: Path | None = None  # images the virtual scanner feeds, in name order
     heartbeat_seconds: float = 2.0
     sane_config_dir: Path | None = None  # None: the system's /etc/sane.d
+    console_certificate: Path | None = None  # trusted alone, whatever names it holds (scanner_agent/pinning.py)
+
+
+def appliance_clients(settings: AgentSettings) -> tuple[IntakeClient, ApplianceClient]:
+    """The two ways an agent talks to the console (documents, and everything else), both trusting what
+    `settings` pins. Raises OSError or InvalidInputError for an unreadable pinned certificate."""
+    tls = pinned_context(settings.console_certificate) if settings.console_certificate else None
+    return (IntakeClient(settings.appliance_url, settings.token, ssl_context=tls, agent_name=settings.name),
+            ApplianceClient(settings.appliance_url, settings.token, settings.name, ssl_context=tls))
 
 
 class Agent:
@@ -51,9 +61,8 @@ class Agent:
         self.batches_root.mkdir(parents=True, exist_ok=True)
         self.reports = ReportSpool(settings.spool / "reports")
         self.outbox = Outbox(settings.spool / "outbox")
-        self.deliverer = Deliverer(self.outbox, IntakeClient(settings.appliance_url, settings.token,
-                                                             agent_name=settings.name))
-        self.client = ApplianceClient(settings.appliance_url, settings.token, settings.name)
+        intake, self.client = appliance_clients(settings)
+        self.deliverer = Deliverer(self.outbox, intake)
         self.decoder = IsolatedDecoder()
         self.requests: queue.Queue = queue.Queue()
         self.devices: list[DeviceInfo] = []

@@ -1,6 +1,7 @@
 """The agent's JSON calls to the appliance: heartbeat, how a scan ended, batch reports (stdlib HTTP only)."""
 
 import json
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,10 +26,11 @@ RETRYABLE_STATUSES = {401, 403, 408, 429}  # a token being rotated, a timeout, a
 
 
 class ApplianceClient:
-    def __init__(self, appliance_url: str, token: str, agent: str, timeout: float = 10.0):
+    def __init__(self, appliance_url: str, token: str, agent: str, timeout: float = 10.0,
+                 ssl_context: ssl.SSLContext | None = None):
         self.base = appliance_url.rstrip("/") + "/api/v1"
         self.token, self.agent, self.timeout = token, urllib.parse.quote(agent, safe=""), timeout
-        self.agent_name = agent
+        self.agent_name, self.ssl_context = agent, ssl_context
 
     def heartbeat(self, state: dict) -> list[dict]:
         """Report the agent's state; returns the scans asked for since the last heartbeat."""
@@ -47,7 +49,7 @@ class ApplianceClient:
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
                      AGENT_HEADER: self.agent_name})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout, context=self.ssl_context) as response:
                 return json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
             message = f"appliance answered {error.code}: {_message(error)}"

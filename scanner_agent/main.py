@@ -28,6 +28,7 @@ def agent_settings(config: Config) -> AgentSettings:
         virtual_stack=virtual_stack,
         heartbeat_seconds=config.agent.heartbeat_seconds,
         sane_config_dir=sane_config_dir(config),
+        console_certificate=config.agent.console_certificate,
     )
 
 

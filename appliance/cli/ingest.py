@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from appliance.config import Config
-from scanner_agent.appliance_client import ApplianceClient, ApplianceUnavailableError
+from scanner_agent.agent import appliance_clients
+from scanner_agent.appliance_client import ApplianceUnavailableError
 from scanner_agent.barcodes import IsolatedDecoder
-from scanner_agent.delivery import Deliverer, IntakeClient
+from scanner_agent.delivery import Deliverer
 from scanner_agent.file_sources import expand_paths
 from scanner_agent.ingest import ingest_files
 from scanner_agent.main import agent_settings
@@ -29,14 +30,15 @@ def ingest_and_deliver(config: Config, paths: list[Path], operator: str) -> int:
                                         lambda report: reports.keep(report["id"], "finished", report),
                                         operator or settings.operator)
     _print_report(report, rejected)
-    deliverer = Deliverer(outbox, IntakeClient(settings.appliance_url, settings.token))
+    intake, client = appliance_clients(settings)
+    deliverer = Deliverer(outbox, intake)
     delivered = deliverer.run_once()
     status = deliverer.status()
     click.echo(f"delivered {delivered}; {status.pending} waiting in the outbox"
                + (f" ({status.last_error}); the agent delivers them when the appliance answers"
                   if status.pending else ""))
     with contextlib.suppress(ApplianceUnavailableError):  # else the agent sends it with its next heartbeat
-        reports.send_all(ApplianceClient(settings.appliance_url, settings.token, settings.name))
+        reports.send_all(client)
     return 2 if rejected else 0
 
 

@@ -68,8 +68,8 @@ def service_commands(config: Config) -> dict[str, tuple[list[str], dict | None]]
     agent_environment = dict(os.environ)
     if config.agent.appliance_url == AgentConfig.appliance_url:  # not set: the agent posts to this box's web
         agent_environment["DANGAN_AGENT_APPLIANCE_URL"] = f"{_scheme(config)}://{_local_address(config.web.bind)}"
-        if config.web.certificate:  # a self-signed console certificate is the one the agent must trust
-            agent_environment["SSL_CERT_FILE"] = str(config.web.certificate)
+        if config.web.certificate:  # the console's own certificate, pinned: it need not name 127.0.0.1
+            agent_environment["DANGAN_AGENT_CONSOLE_CERTIFICATE"] = str(config.web.certificate)
     return {
         "web": (web_command(config), None),
         "agent": ([sys.executable, "-m", "appliance.cli", "agent"], agent_environment),

@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from appliance.cli.server import web_command
+from appliance.cli.server import service_commands, web_command
 from appliance.config import Config, ConfigError, WebConfig, load_config
+from scanner_agent.pinning import pinned_context
 from tests.support.network import free_port
 
 pytestmark = pytest.mark.slow  # each test starts gunicorn (and the first `dangan init`): several seconds
@@ -154,13 +156,16 @@ def test_dangan_web_answers_https_and_refuses_plain_http(box, tmp_path):
 
 
 def agent_reaches(url: str, certificate: str) -> int:
-    """GET as dangan-agent.service does: Python's default TLS context, told to trust SSL_CERT_FILE."""
-    environ = {**os.environ, "SSL_CERT_FILE": certificate}
-    script = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).status)"
-    result = subprocess.run([sys.executable, "-c", script, url], env=environ, capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return int(result.stdout)
+    """GET as the box's agent does: trusting exactly the console's certificate (scanner_agent/pinning.py)."""
+    with urllib.request.urlopen(url, timeout=10, context=pinned_context(Path(certificate))) as response:
+        return response.status
+
+
+def test_dangan_run_hands_the_agent_the_console_certificate_to_pin(box):
+    config = load_config(box)
+    environment = service_commands(config)["agent"][1]
+    assert environment["DANGAN_AGENT_CONSOLE_CERTIFICATE"] == box["DANGAN_WEB_CERTIFICATE"]
+    assert environment["DANGAN_AGENT_APPLIANCE_URL"].startswith("https://127.0.0.1:")
 
 
 def test_dangan_web_serves_https_on_the_socket_systemd_hands_it(box, tmp_path):

@@ -118,7 +118,7 @@ def test_the_certificate_names_the_box_and_its_key_matches(box):
 
 @pytest.mark.parametrize("name", ["localhost", "dangan-07.local", "192.0.2.10"])
 def test_a_client_trusting_the_certificate_verifies_the_console_by_its_names(box, name):
-    """What the box's scanner agent does (SSL_CERT_FILE = the console's certificate, https://localhost)."""
+    """What a browser told to trust the console's certificate does, reaching the box by any of its names."""
     root, _, _ = box
     layout = Layout(root)
     server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -169,4 +169,4 @@ def test_the_agent_posts_to_the_local_console_trusting_its_certificate():
     environ = dict(assignment.split("=", 1) for assignment in words(agent, "Service", "Environment"))
     assert environ["DANGAN_AGENT_APPLIANCE_URL"] == "https://localhost"
     assert agent[("Service", "LoadCredential")] == ["console-certificate:/etc/dangan/tls/console.crt"]
-    assert environ["SSL_CERT_FILE"] == "%d/console-certificate"
+    assert environ["DANGAN_AGENT_CONSOLE_CERTIFICATE"] == "%d/console-certificate" and "SSL_CERT_FILE" not in environ
