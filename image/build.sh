@@ -90,7 +90,8 @@ build_tree() {
   echo "== root tree from: ${mirrors[*]}"
   remove_tree
   # mmdebstrap hands the tree's path to the hook as "$1"; the other arguments are quoted into the command line.
-  hook="$(printf %q "$REPO/image/customize.sh") \"\$1\" $(printf '%q ' "$OUT/wheels" "$VERSION" "$ROOT_PARTUUID" "$KERNEL_OPTIONS")"
+  hook="$(printf %q "$REPO/image/customize.sh") \"\$1\" $(printf '%q ' "$OUT/wheels" "$VERSION" "$ROOT_PARTUUID" \
+    "$KERNEL_OPTIONS" "$ESP_PARTUUID")"
   mmdebstrap --quiet --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]}")" "${DPKG_OPTIONS[@]}" \
     --customize-hook="$hook" "$SUITE" "$OUT/rootfs" "${mirrors[@]}"
 }
@@ -119,18 +120,17 @@ build_disk() {
 }
 
 build_esp() {
-  local esp=$1 kernel initrd
-  kernel=$(ls "$OUT"/rootfs/boot/vmlinuz-* | sort -V | tail -n 1)
-  initrd=$OUT/rootfs/boot/initrd.img-${kernel##*/vmlinuz-}
+  local esp=$1 staged=$OUT/rootfs/efi loader=$OUT/rootfs/usr/lib/systemd/boot/efi/systemd-bootx64.efi
   mkfs.vfat -F 32 -n ESP -C "$esp" $((ESP_MIB * 1024)) > /dev/null
-  mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries ::/dangan
+  mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/systemd
   # The fallback path needs no NVRAM boot entry: any UEFI machine, or OVMF with fresh variables, starts it.
-  mcopy -i "$esp" "$OUT/rootfs/usr/lib/systemd/boot/efi/systemd-bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
-  mcopy -i "$esp" "$kernel" ::/dangan/vmlinuz
-  mcopy -i "$esp" "$initrd" ::/dangan/initrd.img
-  printf 'default dangan.conf\ntimeout 0\n' | mcopy -i "$esp" - ::/loader/loader.conf
-  printf 'title Dangan %s\nlinux /dangan/vmlinuz\ninitrd /dangan/initrd.img\noptions %s\n' \
-    "$VERSION" "$KERNEL_OPTIONS" | mcopy -i "$esp" - ::/loader/entries/dangan.conf
+  # The systemd path is where `bootctl is-installed` looks before Debian's kernel hooks call kernel-install.
+  mcopy -i "$esp" "$loader" ::/EFI/BOOT/BOOTX64.EFI
+  mcopy -i "$esp" "$loader" ::/EFI/systemd/systemd-bootx64.efi
+  # The newest kernel's entry boots: a kernel update adds its own, and removing a kernel package drops its entry.
+  printf 'default dangan-*\ntimeout 0\n' > "$staged/loader/loader.conf"
+  mcopy -s -i "$esp" "$staged"/* ::/
+  find "$staged" -mindepth 1 -delete  # the mount point stays, empty
 }
 
 build_partition_table() {

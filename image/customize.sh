@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Turn the fresh Debian tree into the appliance: the app, its units, per-box identity removed, boot settings.
-# mmdebstrap runs this as a customize hook: customize.sh ROOT WHEELS VERSION ROOT_PARTUUID KERNEL_OPTIONS
+# mmdebstrap runs this as a customize hook:
+#   customize.sh ROOT WHEELS VERSION ROOT_PARTUUID KERNEL_OPTIONS ESP_PARTUUID
 set -euo pipefail
 
-ROOT=$1 WHEELS=$2 VERSION=$3 ROOT_PARTUUID=$4 KERNEL_OPTIONS=$5
+ROOT=$1 WHEELS=$2 VERSION=$3 ROOT_PARTUUID=$4 KERNEL_OPTIONS=$5 ESP_PARTUUID=$6
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 
 in_root() {
@@ -55,11 +56,28 @@ enable_units() {
 install_overlay() {
   cp -r --no-preserve=ownership "$REPO/image/overlay/." "$ROOT/"
   printf 'PARTUUID=%s / ext4 defaults,x-systemd.growfs,errors=remount-ro 0 1\n' "$ROOT_PARTUUID" > "$ROOT/etc/fstab"
-  # kernel-install reads this when a later kernel package is installed on the box.
-  mkdir -p "$ROOT/etc/kernel"
+  # The ESP, mounted when something looks: a kernel update (Debian's postinst hook, kernel-install) writes there.
+  printf 'PARTUUID=%s /efi vfat umask=0077,noauto,x-systemd.automount,x-systemd.idle-timeout=60 0 0\n' \
+    "$ESP_PARTUUID" >> "$ROOT/etc/fstab"
+  mkdir -p "$ROOT/efi" "$ROOT/etc/kernel"
+  # What kernel-install reads on the box: the command line, the entries' name, where and how to write them.
   printf '%s\n' "$KERNEL_OPTIONS" > "$ROOT/etc/kernel/cmdline"
+  echo dangan > "$ROOT/etc/kernel/entry-token"
+  printf 'layout=bls\nBOOT_ROOT=/efi\n' > "$ROOT/etc/kernel/install.conf"
   echo dangan > "$ROOT/etc/hostname"
   printf '127.0.0.1\tlocalhost\n127.0.1.1\tdangan\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$ROOT/etc/hosts"
+}
+
+stage_boot_entries() {
+  # The image's kernel goes through kernel-install as every later one will, into /efi (a plain directory here);
+  # build.sh moves what it wrote onto the ESP. entries.srel says the entries follow the Boot Loader Specification.
+  local kernel version
+  mkdir -p "$ROOT/efi/loader"
+  echo type1 > "$ROOT/efi/loader/entries.srel"
+  for kernel in "$ROOT"/boot/vmlinuz-*; do
+    version=${kernel##*/vmlinuz-}
+    in_root kernel-install add "$version" "/boot/vmlinuz-$version" "/boot/initrd.img-$version"
+  done
 }
 
 remove_identity() {
@@ -76,6 +94,7 @@ clean_up() {
 }
 
 install_overlay
+stage_boot_entries
 install_app
 install_units
 remove_identity

@@ -260,6 +260,22 @@ def test_the_root_file_system_grew_over_the_whole_disk(booted):
         assert int(result.stdout) > (DISK_GIB - 1) * 1024**3, result.stdout + result.stderr
 
 
+def test_a_kernel_update_writes_its_boot_entry_to_the_esp(booted):
+    """The box booted from an entry kernel-install made, and what apt runs after installing a kernel package
+    (Debian's postinst hook: bootctl is-installed, then kernel-install) writes one there again once it is gone."""
+    machine = booted["machine"]
+    entry = "/efi/loader/entries/dangan-$(uname -r).conf"
+    with serial_log_on_failure(machine):
+        status = retry_ssh(machine, booted["key"], "bootctl status --no-pager | grep -F \"Current Entry: "
+                           "dangan-$(uname -r).conf\"")
+        assert status.returncode == 0, status.stdout + status.stderr
+        update = ssh(machine, booted["key"], f"rm -r /efi/dangan/$(uname -r) {entry} && "
+                     "/etc/kernel/postinst.d/zz-systemd-boot $(uname -r) /boot/vmlinuz-$(uname -r) && "
+                     f"cmp /boot/vmlinuz-$(uname -r) /efi/dangan/$(uname -r)/linux && cat {entry}")
+        assert update.returncode == 0, update.stdout + update.stderr
+        assert "root=PARTUUID=" in update.stdout and "console=ttyS0" in update.stdout  # /etc/kernel/cmdline
+
+
 def retry_ssh(machine: VirtualMachine, key: Path, command: str, attempts: int = 12) -> subprocess.CompletedProcess:
     """The command's result once ssh lets us in and it succeeds, or its last result after `attempts` tries.
 

@@ -1,8 +1,9 @@
 """The full-text index: write each item's tokens, find items by them, count what was found per facet.
 
-SQLite keeps the index in the FTS5 table `search_index` (rowid = the item's id); PostgreSQL in two tsvectors with
-GIN indexes, `fields` and `document` (the fields and the pages). Both hold the same tokens (domain/search_text.py),
-facet values among them, and every reader's query is joined to `items` for the filters and the principal's scope.
+SQLite keeps the index in the FTS5 table `search_index` (rowid = the item's id), joined to `items` for the filters
+and the principal's scope; PostgreSQL in two tsvectors with GIN indexes, `fields` and `document` (the fields and the
+pages), beside copies of the facet values the scope is checked on. Both hold the same tokens (domain/search_text.py),
+facet values among them, so a facet filter is part of the full-text match.
 """
 
 import enum
@@ -323,7 +324,7 @@ def _tsquery_conditions(query: SearchQuery, search_filter: SearchFilter, part: P
     """Every phrase's character pairs and the facet tokens in one tsquery, so one GIN scan finds the items that
     have them all, without reading a vector: in the fields and pages together (`document`), in the fields (where
     the phrases are also checked, the vector being small), or in the document but not every phrase in the fields.
-    The phrases in the pages are confirmed later, on the few items shown (see _confirmed_page)."""
+    The phrases in the pages are confirmed later, on the few items shown (see _with_phrases)."""
     pairs = cast(query.tsquery(filter_tokens(search_filter), pairs=True), TSQUERY)
     phrases_in_fields = _in_fields(query)
     if part is Part.FIELDS:
