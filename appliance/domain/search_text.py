@@ -238,7 +238,7 @@ def filter_tokens(search_filter: "SearchFilter") -> list[str]:
 @dataclass(frozen=True)
 class IndexSource:
     """What an item's index entry is made of: its catalogue fields, its facet values (in FACETS order), the OCR
-    text of its pages and its tags."""
+    text of its pages, its tags and its date."""
 
     title: str
     doc_number: str
@@ -248,6 +248,7 @@ class IndexSource:
     facet_values: tuple
     page_texts: tuple[str, ...]
     tags: tuple[str, ...] = ()  # the keywords a person accepted as the item's tags (主题词)
+    date: str = ""  # YYYYMMDD: PostgreSQL's index keeps it to sort and narrow by
 
     @property
     def state(self) -> str:

@@ -115,7 +115,7 @@ def index_items(uow, item_ids: list[int]) -> None:
             continue
         source = replace(source, tags=tuple(tags.get(item_id, ())))
         body = "" if source.state == ItemState.DESTROYED.value else source.body_text()
-        entries.append((item_id, source.fields_text(), body, source.facet_values))
+        entries.append((item_id, source.fields_text(), body, source.facet_values, source.date))
     uow.search.put_many(entries)
 
 

@@ -9,7 +9,7 @@ facet values among them, so a facet filter is part of the full-text match.
 import enum
 from collections.abc import Iterable
 
-from sqlalchemy import Select, and_, bindparam, cast, column, func, not_, null, select, table, text, union_all
+from sqlalchemy import Select, and_, bindparam, cast, column, func, null, select, table, text, union_all
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,7 @@ from appliance.domain.search_text import (
 ITEMS = ItemRow.__table__
 FTS_TABLE = table("search_index", column("rowid"), column("fields"), column("body"))
 TSVECTOR_TABLE = table("search_index", column("item_id"), column("fields", TSVECTOR), column("document", TSVECTOR),
-                       *(column(facet) for facet in FACETS))
+                       column("date"), *(column(facet) for facet in FACETS))
 EXACT_COUNT_LIMIT = 2_000  # PostgreSQL: up to this many candidates, a phrase's matches are counted exactly
 CHUNK = 500
 _ITEM_FACETS = (FondsRow.code, ITEMS.c.year, ITEMS.c.retention, ITEMS.c.department, ITEMS.c.access_label,
@@ -50,21 +50,22 @@ class SearchRepository:
 
     # writing
 
-    def put_many(self, entries: list[tuple[int, str, str, tuple]]) -> None:
+    def put_many(self, entries: list[tuple[int, str, str, tuple, str]]) -> None:
         """Replace the entries of many items in one round trip each way: (item id, fields' index text, pages'
-        index text, facet values in FACETS order). PostgreSQL keeps the facet values as columns too."""
+        index text, facet values in FACETS order, date). PostgreSQL keeps the facet values and the date as columns
+        too."""
         if not entries:
             return
         if self._postgres:
             rows = [{"item_id": item_id, "fields": tsvector_literal(fields),
-                     "document": tsvector_literal(f"{fields} {body}", weighted=len(fields.split())),
+                     "document": tsvector_literal(f"{fields} {body}", weighted=len(fields.split())), "date": date,
                      **dict(zip(FACETS, facets, strict=True))}
-                    for item_id, fields, body, facets in entries]
+                    for item_id, fields, body, facets, date in entries]
             self.session.execute(_POSTGRES_UPSERT, rows)
             return
         self.session.execute(_SQLITE_DELETE, [{"item_id": entry[0]} for entry in entries])
         self.session.execute(_SQLITE_INSERT, [{"item_id": item_id, "fields": fields, "body": body}
-                                              for item_id, fields, body, _ in entries])
+                                              for item_id, fields, body, *_ in entries])
 
     def remove(self, item_id: int) -> None:
         """Drop an item's entry; nothing happens when it has none."""
@@ -79,13 +80,14 @@ class SearchRepository:
         for chunk in _chunks(item_ids):
             texts = self._page_texts(chunk)
             query = (select(ITEMS.c.id, ITEMS.c.title, ITEMS.c.doc_number, ITEMS.c.responsible, ITEMS.c.notes,
-                            ITEMS.c.archival_code, *_ITEM_FACETS)
+                            ITEMS.c.archival_code, ITEMS.c.date, *_ITEM_FACETS)
                      .join(FondsRow, FondsRow.id == ITEMS.c.fonds_id).where(ITEMS.c.id.in_(chunk)))
             for row in self.session.execute(query):
                 pages = texts.get(row.id, {})
                 facet_values = tuple(row[-len(_ITEM_FACETS):])
                 found[row.id] = IndexSource(row.title, row.doc_number, row.responsible, row.notes,
-                                            row.archival_code, facet_values, tuple(pages[key] for key in sorted(pages)))
+                                            row.archival_code, facet_values, tuple(pages[key] for key in sorted(pages)),
+                                            date=row.date)
         return found
 
     def _page_texts(self, item_ids: list[int]) -> dict[int, dict[int, str]]:
@@ -127,9 +129,9 @@ class SearchRepository:
     def find(self, query: SearchQuery, search_filter: SearchFilter, scope: AccessScope, content: bool,
              sort: SearchSort, limit: int, offset: int = 0) -> Found:
         """One page of what `search` finds, with the facet counts of `facets`. On PostgreSQL, a search of the pages
-        by relevance takes both from one pass over the matches (see _found_postgres)."""
-        if self._postgres and content and sort is SearchSort.RELEVANCE and not query.empty:
-            return self._found_postgres(query, search_filter, scope, limit, offset)
+        takes both from one pass over the matches (see _found_postgres)."""
+        if self._postgres and content and not query.empty:
+            return self._found_postgres(query, search_filter, scope, sort, limit, offset)
         facets, exact = self.facets(query, search_filter, scope, content)
         return Found(self.search(query, search_filter, scope, content, sort, limit, offset), facets, exact)
 
@@ -142,6 +144,8 @@ class SearchRepository:
         with some only in their pages, newest registered first within each. Both come in index order, so a page
         costs the same for ten matches as for a million; scoring every match (bm25, ts_rank) took 0.1-3 s.
         """
+        if self._postgres and content and not query.empty:
+            return self._found_postgres(query, search_filter, scope, sort, limit, offset, counted=False).page
         if sort is SearchSort.DATE or query.empty:
             part = Part.ANYWHERE if content else Part.FIELDS
             by_date = (self._matching(query, search_filter, scope, part, with_items=True)
@@ -165,58 +169,58 @@ class SearchRepository:
 
     def _newest_ids(self, query: SearchQuery, search_filter: SearchFilter, scope: AccessScope, part: "Part",
                     limit: int, offset: int) -> list[int]:
-        """PostgreSQL: the ids alone first (joining `items` before the limit looked up every match), candidates
-        by their character pairs; a phrase in the pages is then confirmed on those few (each check reads the page
-        vector out of TOAST, ~12 µs an item)."""
+        """PostgreSQL, the catalogue fields alone (who may not read the pages): the ids first (joining `items`
+        before the limit looked up every match); the fields' phrases are checked in the query itself."""
         ids = (self._matching(query, search_filter, scope, part, with_items=False)
                .add_columns(TSVECTOR_TABLE.c.item_id).order_by(_unindexed(TSVECTOR_TABLE.c.item_id).desc()))
-        if not query.ordered or part is Part.FIELDS:  # the fields' phrases are checked in the query itself
-            return list(self.session.scalars(ids.limit(limit).offset(offset)))
-        window = 2 * (offset + limit) + 20
-        while True:
-            candidates = list(self.session.scalars(ids.limit(window)))
-            kept = self._with_phrases(candidates, query)
-            if len(kept) >= offset + limit or len(candidates) < window:
-                return kept[offset:offset + limit]
-            window *= 4
+        return list(self.session.scalars(ids.limit(limit).offset(offset)))
 
-    def _found_postgres(self, query: SearchQuery, search_filter: SearchFilter, scope: AccessScope, limit: int,
-                        offset: int) -> Found:
-        """Counting the matches reads every one of them from the table, and so did finding the newest (a GIN
-        index keeps no order): here the matches are read once into a CTE, then grouped for the counts and sorted
-        for the page, fields-first (44,000 matches: 100 rather than 155 ms). A phrase in the pages is confirmed
-        on the page's candidates, and when too few of them have it, the page is looked for again."""
+    def _found_postgres(self, query: SearchQuery, search_filter: SearchFilter, scope: AccessScope,
+                        sort: SearchSort, limit: int, offset: int, counted: bool = True) -> Found:
+        """Counting the matches reads every one of them from the table, and so does finding the newest (a GIN
+        index keeps no order): the matches are read once into a CTE, then grouped for the counts and sorted for the
+        page (44,000 matches: 100 rather than 155 ms), by relevance (every phrase in the fields first, then newest
+        registered) or by date, from the index's own columns (joining `items` to sort 440,000 took 2.6 s).
+
+        A phrase is looked for by its character pairs; those with it in their fields are confirmed there, the
+        others on the page's candidates, and when too few of them have it, more candidates are read."""
         matched = (self._matching(query, search_filter, scope, Part.ANYWHERE, with_items=False)
-                   .add_columns(TSVECTOR_TABLE.c.item_id, *_INDEX_FACETS, _in_fields(query).label("in_fields"))
+                   .add_columns(TSVECTOR_TABLE.c.item_id, TSVECTOR_TABLE.c.date, *_INDEX_FACETS,
+                                _in_fields(query).label("in_fields"))
                    .cte("matched").prefix_with("MATERIALIZED"))
+        first = matched.c.in_fields.desc() if sort is SearchSort.RELEVANCE else matched.c.date.desc()
+        ranking = select(matched.c.item_id, matched.c.in_fields).order_by(first, matched.c.item_id.desc())
         window = 2 * (offset + limit) + 20 if query.ordered else offset + limit
-        newest = (select(matched.c.item_id, matched.c.in_fields)
-                  .order_by(matched.c.in_fields.desc(), matched.c.item_id.desc()).limit(window).subquery())
+        facets, ranked = self._counted_and_ranked(matched, ranking.limit(window), counted)
+        while len(kept := self._confirmed(ranked, query)) < offset + limit and len(ranked) == window:
+            window *= 4
+            ranked = [tuple(row) for row in self.session.execute(ranking.limit(window))]
+        exact = True
+        if counted and query.ordered:
+            facets, exact = self._confirmed_counts(query, search_filter, scope, facets)
+        return Found(self._hits(kept[offset:offset + limit]), facets, exact)
+
+    def _counted_and_ranked(self, matched, ranking: Select, counted: bool) -> tuple[dict, list[tuple[int, bool]]]:
+        """The counts per facet value of the CTE `matched` (when `counted`) and the (id, in fields) `ranking`
+        picks, in one statement."""
+        if not counted:
+            return {}, [tuple(row) for row in self.session.execute(ranking)]
         facet_columns = [matched.c[facet] for facet in FACETS]
         counts = select(*facet_columns, func.count().label("found"), null().label("item_id"),
                         null().label("in_fields")).group_by(*facet_columns)
-        candidates = select(*(null() for _ in FACETS), null(), newest.c.item_id, newest.c.in_fields)
-        rows = self.session.execute(union_all(counts, candidates)).all()
+        picked = ranking.subquery()
+        rows = self.session.execute(union_all(counts, select(*(null() for _ in FACETS), null(), picked.c.item_id,
+                                                             picked.c.in_fields))).all()
         facets = _grouped_counts(row[:len(FACETS) + 1] for row in rows if row.item_id is None)
-        ranked = [(row.item_id, row.in_fields) for row in rows if row.item_id is not None]
-        page, exact = self._page(query, search_filter, scope, ranked, window, limit, offset), True
-        if query.ordered:
-            facets, exact = self._confirmed_counts(query, search_filter, scope, facets)
-        return Found(page, facets, exact)
+        return facets, [(row.item_id, row.in_fields) for row in rows if row.item_id is not None]
 
-    def _page(self, query: SearchQuery, search_filter: SearchFilter, scope: AccessScope,
-              ranked: list[tuple[int, bool]], window: int, limit: int, offset: int) -> list[MatchedItem]:
-        """The page out of `ranked` (newest first, those with every phrase in their fields ahead): for a phrase,
-        the others are kept only if their pages have it; when that leaves too few, both parts are looked for
-        again as `search` does."""
+    def _confirmed(self, ranked: list[tuple[int, bool]], query: SearchQuery) -> list[int]:
+        """The ids of `ranked`, in order, whose entry has every phrase: all of them for single words (their pairs
+        are the words), else those with the phrases in their fields and those whose pages have them."""
         if not query.ordered:
-            return self._hits([item_id for item_id, _ in ranked[offset:offset + limit]])
-        in_fields = [item_id for item_id, fields_have_it in ranked if fields_have_it]
-        kept = in_fields + self._with_phrases([item_id for item_id, fields_have_it in ranked
-                                               if not fields_have_it], query)
-        if len(kept) >= offset + limit or len(ranked) < window:
-            return self._hits(kept[offset:offset + limit])
-        return self.search(query, search_filter, scope, True, SearchSort.RELEVANCE, limit, offset)
+            return [item_id for item_id, _ in ranked]
+        in_pages = set(self._with_phrases([item_id for item_id, in_fields in ranked if not in_fields], query))
+        return [item_id for item_id, in_fields in ranked if in_fields or item_id in in_pages]
 
     def _confirmed_counts(self, query: SearchQuery, search_filter: SearchFilter, scope: AccessScope,
                           by_pairs: dict[str, dict]) -> tuple[dict[str, dict], bool]:
@@ -283,11 +287,10 @@ class SearchRepository:
         index = TSVECTOR_TABLE.c
         conditions = [*scope_clause(scope, index.access_label, index.department),
                       *_tsquery_conditions(query, search_filter, part)]
-        dates = _date_conditions(search_filter)
         joined = TSVECTOR_TABLE
-        if with_items or dates:
+        if with_items:
             joined = joined.join(ITEMS, index.item_id == ITEMS.c.id)
-        return select().select_from(joined).where(*conditions, *dates)
+        return select().select_from(joined).where(*conditions, *_date_conditions(search_filter, index.date))
 
 
 class Part(enum.Enum):
@@ -311,26 +314,24 @@ def _filter_conditions(search_filter: SearchFilter, columns: tuple) -> list:
     return [column == value for column, value in zip(columns, values, strict=True) if value is not None]
 
 
-def _date_conditions(search_filter: SearchFilter) -> list:
+def _date_conditions(search_filter: SearchFilter, date=ITEMS.c.date) -> list:
     conditions = []
     if search_filter.date_from:
-        conditions.append(ITEMS.c.date >= search_filter.date_from)
+        conditions.append(date >= search_filter.date_from)
     if search_filter.date_to:
-        conditions.append(ITEMS.c.date <= search_filter.date_to)
+        conditions.append(date <= search_filter.date_to)
     return conditions
 
 
 def _tsquery_conditions(query: SearchQuery, search_filter: SearchFilter, part: Part) -> list:
     """Every phrase's character pairs and the facet tokens in one tsquery, so one GIN scan finds the items that
-    have them all, without reading a vector: in the fields and pages together (`document`), in the fields (where
-    the phrases are also checked, the vector being small), or in the document but not every phrase in the fields.
-    The phrases in the pages are confirmed later, on the few items shown (see _with_phrases)."""
+    have them all, without reading a vector: in the fields and pages together (`document`), or in the fields
+    (where the phrases are also checked, the vector being small). The phrases in the pages are confirmed later, on
+    the few items shown (see _confirmed). PostgreSQL ranks the pages' matches itself: it never asks for PAGES_ONLY."""
     pairs = cast(query.tsquery(filter_tokens(search_filter), pairs=True), TSQUERY)
-    phrases_in_fields = _in_fields(query)
     if part is Part.FIELDS:
-        return [TSVECTOR_TABLE.c.fields.bool_op("@@")(pairs), phrases_in_fields]
-    anywhere = TSVECTOR_TABLE.c.document.bool_op("@@")(pairs)
-    return [anywhere] if part is Part.ANYWHERE else [anywhere, not_(phrases_in_fields)]
+        return [TSVECTOR_TABLE.c.fields.bool_op("@@")(pairs), _in_fields(query)]
+    return [TSVECTOR_TABLE.c.document.bool_op("@@")(pairs)]
 
 
 def _unindexed(item_id):
@@ -391,9 +392,10 @@ _SQLITE_DELETE = text("DELETE FROM search_index WHERE rowid = :item_id")
 _SQLITE_INSERT = text("INSERT INTO search_index (rowid, fields, body) VALUES (:item_id, :fields, :body)")
 _POSTGRES_DELETE = text("DELETE FROM search_index WHERE item_id = :item_id")
 _POSTGRES_UPSERT = text(
-    "INSERT INTO search_index (item_id, fields, document, fonds, year, retention, department, access_label, state) "
-    "VALUES (:item_id, CAST(:fields AS tsvector), CAST(:document AS tsvector), :fonds, :year, :retention, "
-    ":department, :access_label, :state) ON CONFLICT (item_id) DO UPDATE SET fields = EXCLUDED.fields, "
-    "document = EXCLUDED.document, fonds = EXCLUDED.fonds, year = EXCLUDED.year, retention = EXCLUDED.retention, "
-    "department = EXCLUDED.department, access_label = EXCLUDED.access_label, state = EXCLUDED.state"
+    "INSERT INTO search_index (item_id, fields, document, date, fonds, year, retention, department, access_label, "
+    "state) VALUES (:item_id, CAST(:fields AS tsvector), CAST(:document AS tsvector), :date, :fonds, :year, "
+    ":retention, :department, :access_label, :state) ON CONFLICT (item_id) DO UPDATE SET fields = EXCLUDED.fields, "
+    "document = EXCLUDED.document, date = EXCLUDED.date, fonds = EXCLUDED.fonds, year = EXCLUDED.year, "
+    "retention = EXCLUDED.retention, department = EXCLUDED.department, access_label = EXCLUDED.access_label, "
+    "state = EXCLUDED.state"
 ).bindparams(bindparam("fields"), bindparam("document"))

@@ -262,5 +262,6 @@ def test_a_phrase_is_found_behind_many_newer_items_with_its_pairs_apart(applianc
     wanted = file_item(appliance, actor, 2020, "BGS", "年度报告", ["今年完成湿地保护工作。"])
     for number in range(40):  # every pair of 湿地保护 in each, never together
         file_item(appliance, actor, 2020, "BGS", f"简报{number}", ["湿地面积增加，地保持稳定，保护区扩大。"])
-    found = search(appliance.uow_factory, ARCHIVIST, "湿地保护", page=SearchPage(limit=2))
-    assert codes(found) == [wanted.archival_code] and found.total == 1 and found.exact
+    for sort in SearchSort:
+        found = search(appliance.uow_factory, ARCHIVIST, "湿地保护", sort=sort, page=SearchPage(limit=2))
+        assert codes(found) == [wanted.archival_code] and found.total == 1 and found.exact, sort

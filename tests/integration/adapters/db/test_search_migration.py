@@ -1,5 +1,6 @@
-"""Migration 0010 on SQLite and PostgreSQL: entries written by 0008/0009 gain their facet tokens (and PostgreSQL its
-one `document` vector) in SQL, and facet-narrowed searches find them at once."""
+"""Migrations 0010-0012 on SQLite and PostgreSQL: entries written by 0008/0009 gain their facet tokens (and
+PostgreSQL its one `document` vector, its facet and date columns) in SQL, and facet-narrowed searches, searches by
+date and within dates find them at once."""
 
 import datetime
 
@@ -9,7 +10,7 @@ from appliance.adapters.db.engine import build_engine
 from appliance.adapters.db.migrate import upgrade_to
 from appliance.adapters.db.search_repository import tsvector_literal
 from appliance.bootstrap import build_appliance
-from appliance.domain.search_text import SearchFilter, index_text
+from appliance.domain.search_text import SearchFilter, SearchSort, index_text
 from appliance.services.search import search
 from tests.integration.services.test_search import ARCHIVIST
 
@@ -79,5 +80,8 @@ def test_entries_from_before_gain_their_facets(config):
             ["关于防汛工作的通知", "关于防汛物资的请示"],
             ["关于人事调整的通知"],
             ["关于人事调整的通知", "关于防汛工作的通知"]]
+        by_date = search(appliance.uow_factory, ARCHIVIST, "防汛", SearchFilter(date_from="20120101"),
+                         SearchSort.DATE)
+        assert [hit.date for hit in by_date.hits] == ["20120315", "20120315"] and by_date.total == 2
     finally:
         appliance.close()
