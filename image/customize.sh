@@ -78,6 +78,9 @@ stage_boot_entries() {
     version=${kernel##*/vmlinuz-}
     in_root kernel-install add "$version" "/boot/vmlinuz-$version" "/boot/initrd.img-$version"
   done
+  # Here /efi is no mount point, so the entries name their files from / (/efi/dangan/...); the loader reads them
+  # from the ESP's own root, as kernel-install writes them on the box, where /efi is the ESP.
+  sed -i -E 's#^(linux|initrd)( +)/efi/#\1\2/#' "$ROOT"/efi/loader/entries/*.conf
 }
 
 remove_identity() {
