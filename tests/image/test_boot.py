@@ -9,6 +9,7 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -260,15 +261,22 @@ def test_the_root_file_system_grew_over_the_whole_disk(booted):
         assert int(result.stdout) > (DISK_GIB - 1) * 1024**3, result.stdout + result.stderr
 
 
+# The entry systemd-boot started, from the EFI variable it sets (UTF-16 after four bytes of attributes).
+PRINT_SELECTED_ENTRY = ("python3 -c \"import pathlib; print(pathlib.Path('/sys/firmware/efi/efivars/"
+                        "LoaderEntrySelected-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f').read_bytes()[4:]"
+                        ".decode('utf-16-le').rstrip(chr(0)))\"")
+
+
 def test_a_kernel_update_writes_its_boot_entry_to_the_esp(booted):
     """The box booted from an entry kernel-install made, and what apt runs after installing a kernel package
     (Debian's postinst hook: bootctl is-installed, then kernel-install) writes one there again once it is gone."""
     machine = booted["machine"]
     entry = "/efi/loader/entries/dangan-$(uname -r).conf"
     with serial_log_on_failure(machine):
-        status = retry_ssh(machine, booted["key"], "bootctl status --no-pager | grep -F \"Current Entry: "
-                           "dangan-$(uname -r).conf\"")
-        assert status.returncode == 0, status.stdout + status.stderr
+        status = retry_ssh(machine, booted["key"], f"uname -r && {PRINT_SELECTED_ENTRY} && bootctl status --no-pager")
+        release, selected, report = status.stdout.split("\n", 2)
+        assert selected == f"dangan-{release}.conf", status.stdout + status.stderr  # what systemd-boot started
+        assert re.search(rf"id: dangan-{re.escape(release)}\.conf", report), report  # and boots next
         update = ssh(machine, booted["key"], f"rm -r /efi/dangan/$(uname -r) {entry} && "
                      "/etc/kernel/postinst.d/zz-systemd-boot $(uname -r) /boot/vmlinuz-$(uname -r) && "
                      f"cmp /boot/vmlinuz-$(uname -r) /efi/dangan/$(uname -r)/linux && cat {entry}")
