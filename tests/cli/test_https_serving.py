@@ -4,9 +4,7 @@ The certificate is a fresh self-signed one; the client trusts exactly that certi
 Under systemd the listening socket comes from dangan-web.socket: `systemd-socket-activate` plays PID 1's part.
 """
 
-import datetime
 import http.client
-import ipaddress
 import os
 import socket
 import ssl
@@ -17,43 +15,21 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from appliance.cli.server import service_commands, web_command
 from appliance.config import Config, ConfigError, WebConfig, load_config
 from scanner_agent.pinning import pinned_context
+from tests.support.certificates import issue
 from tests.support.network import free_port
 
 pytestmark = pytest.mark.slow  # each test starts gunicorn (and the first `dangan init`): several seconds
-
-
-def write_self_signed(directory: Path) -> tuple[Path, Path]:
-    """A P-256 key and a certificate for 127.0.0.1 and localhost, as PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dangan test console")])
-    now = datetime.datetime.now(datetime.UTC)
-    names = x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).add_extension(names, critical=False)
-                   .not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=1))
-                   .sign(key, hashes.SHA256()))
-    certificate_path, key_path = directory / "console.crt", directory / "console.key"
-    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_path.chmod(0o600)
-    return certificate_path, key_path
 
 
 @pytest.fixture(scope="module")
 def box(tmp_path_factory) -> dict[str, str]:
     """A data home made by `dangan init` and the environment that points `dangan` at it with a certificate."""
     directory = tmp_path_factory.mktemp("box")
-    certificate, key = write_self_signed(directory)
+    certificate, key = issue(["localhost", "127.0.0.1"]).write(directory, "console")
     (directory / "dangan.toml").write_text("[web]\nworkers = 1\nthreads = 4\n", encoding="utf-8")
     environ = {name: value for name, value in os.environ.items() if not name.startswith("DANGAN_")}
     environ |= {"DANGAN_CONFIG": str(directory / "dangan.toml"), "DANGAN_HOME": str(directory / "var"),

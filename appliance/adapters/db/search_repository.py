@@ -219,7 +219,7 @@ class SearchRepository:
         are the words), else those with the phrases in their fields and those whose pages have them."""
         if not query.ordered:
             return [item_id for item_id, _ in ranked]
-        in_pages = set(self._with_phrases([item_id for item_id, in_fields in ranked if not in_fields], query))
+        in_pages = self._with_phrases([item_id for item_id, in_fields in ranked if not in_fields], query)
         return [item_id for item_id, in_fields in ranked if in_fields or item_id in in_pages]
 
     def _confirmed_counts(self, query: SearchQuery, search_filter: SearchFilter, scope: AccessScope,
@@ -232,15 +232,14 @@ class SearchRepository:
         phrases = TSVECTOR_TABLE.c.document.bool_op("@@")(cast(query.tsquery(), TSQUERY))
         return self._counts(statement.where(phrases), query), True
 
-    def _with_phrases(self, item_ids: list[int], query: SearchQuery) -> list[int]:
-        """Those of `item_ids` whose document has every phrase, in the same order. The function form of @@, so
-        the planner checks these few rows rather than scanning the GIN index for the phrase."""
+    def _with_phrases(self, item_ids: list[int], query: SearchQuery) -> set[int]:
+        """Those of `item_ids` whose document has every phrase. The function form of @@, so the planner checks
+        these few rows rather than scanning the GIN index for the phrase."""
         if not item_ids:
-            return []
+            return set()
         phrases = func.ts_match_vq(TSVECTOR_TABLE.c.document, cast(query.tsquery(), TSQUERY))
-        found = set(self.session.scalars(select(TSVECTOR_TABLE.c.item_id).where(
+        return set(self.session.scalars(select(TSVECTOR_TABLE.c.item_id).where(
             TSVECTOR_TABLE.c.item_id.in_(item_ids), phrases)))
-        return [item_id for item_id in item_ids if item_id in found]
 
     def _hits(self, item_ids: list[int]) -> list[MatchedItem]:
         rows = {row.id: row for row in self.session.execute(select(*_HIT_COLUMNS).where(ITEMS.c.id.in_(item_ids)))}
